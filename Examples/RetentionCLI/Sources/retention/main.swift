@@ -1,0 +1,3 @@
+import RetentionCLICore
+
+await RetentionCommand.main()
