@@ -134,6 +134,19 @@ public struct RFMSummary: Sendable, Codable, Hashable {
             refunds: refunds)
     }
 
+    /// A summary from its parts (for decoding, tests and adapters that compute the figures elsewhere).
+    public init(
+        rows: [Row], asOf: CivilDate, timeZone: String = "UTC", frequency: Frequency = .purchases,
+        monetary: Monetary = .total, refunds: RefundPolicy = .net
+    ) {
+        self.rows = rows
+        self.asOf = asOf
+        self.timeZone = timeZone
+        self.frequencyMeasure = frequency
+        self.monetaryMeasure = monetary
+        self.refunds = refunds
+    }
+
     private init(
         summaries: CustomerSummaries, asOf: CivilDate, calendar: PeriodCalendar, distinctDays: [Int]?,
         monetary: Monetary, refunds: RefundPolicy
