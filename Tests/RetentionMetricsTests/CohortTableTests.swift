@@ -104,7 +104,8 @@ struct CohortTableTests {
         #expect(fromActivity == CohortTable(ledger: ledger, unit: .month, calendar: .utc))
         let march = Period(unit: .month, containing: RFMTestLedger.date("2024-03-01"))
         let cut = try CohortTable(activity: activity, unit: .month, lastObservedPeriod: march)
-        #expect(cut == CohortTable(ledger: ledger, unit: .month, calendar: .utc, asOf: RFMTestLedger.instant("2024-03-31")))
+        let asOf = RFMTestLedger.instant("2024-03-31")
+        #expect(cut == CohortTable(ledger: ledger, unit: .month, calendar: .utc, asOf: asOf))
     }
 
     @Test func activityOfAnotherUnitIsATypedError() {
