@@ -1,0 +1,65 @@
+/// The shared pattern of the period-based metrics (``CohortTable``, ``BTYDSummary``, distinct purchase days in
+/// ``RFMSummary``): map each purchase row of a ledger to its local period in a calendar, and count each
+/// (customer, period) pair once.
+///
+/// Internal: callers see only the metrics built on it.
+struct CustomerPeriodActivity {
+    /// Per ledger row: the local period index of the row (meaningful only where ``included`` is true).
+    var periods: [Int64]
+    /// Per ledger row: whether the row is inside the observation (local period <= the limit).
+    var included: [Bool]
+    /// Per customer number: the first purchase period index, `Int64.max` for a customer without purchases.
+    var firstPurchase: [Int64]
+    /// The latest purchase period index seen, `nil` without purchases.
+    var lastPurchase: Int64?
+
+    /// Maps every row of `ledger` whose local period is `<= limit` (all rows when `nil`) to its period, and finds
+    /// each customer's first purchase period (refund rows, amount < 0, are mapped but are not purchases).
+    ///
+    /// - Complexity: O(*n*) in the number of rows.
+    init(ledger: OrderLedger, unit: PeriodUnit, calendar: PeriodCalendar, limit: Int64? = nil) {
+        let count = ledger.count
+        let customers = ledger.customerColumn
+        let timestamps = ledger.timestampColumn
+        let amounts = ledger.amountColumn
+        let limit = limit ?? .max
+        var periods = [Int64](repeating: 0, count: count)
+        var included = [Bool](repeating: false, count: count)
+        var first = [Int64](repeating: .max, count: ledger.customerCount)
+        var last: Int64?
+        for row in 0..<count {
+            let period = Period.index(unit: unit, daysSince1970: calendar.localDayNumber(of: timestamps[row]))
+            guard period <= limit else { continue }
+            periods[row] = period
+            included[row] = true
+            guard amounts[row] >= 0 else { continue }
+            let customer = Int(customers[row])
+            if period < first[customer] { first[customer] = period }
+            if period > last ?? .min { last = period }
+        }
+        self.periods = periods
+        self.included = included
+        self.firstPurchase = first
+        self.lastPurchase = last
+    }
+}
+
+/// A set of (customer number, period index) pairs, each packed into one `UInt64` (customer in the high 32 bits,
+/// the period's distance from a base period in the low 32 bits).
+struct DistinctCustomerPeriods {
+    private var keys: Set<UInt64>
+    private let base: Int64
+
+    /// - Parameter base: A period index `<=` every period that will be inserted.
+    init(base: Int64, capacity: Int = 0) {
+        self.base = base
+        self.keys = Set(minimumCapacity: capacity)
+    }
+
+    /// Inserts the pair; returns `true` when it was not present yet.
+    @inline(__always)
+    mutating func insert(customer: Int32, period: Int64) -> Bool {
+        let distance = UInt64(truncatingIfNeeded: period - base) & 0xFFFF_FFFF
+        return keys.insert(UInt64(UInt32(bitPattern: customer)) << 32 | distance).inserted
+    }
+}
