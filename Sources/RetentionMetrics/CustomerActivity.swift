@@ -19,7 +19,9 @@ struct ActivityMasks {
     /// - Complexity: O(*n*) in the total number of summaries (hashing ids, unless all share one id array).
     init(_ conditions: [(summaries: CustomerSummaries, test: (CustomerSummary) -> Bool)]) {
         precondition(conditions.count <= 32, "at most 32 conditions")
-        if let ids = conditions.first?.summaries.customerIDs, conditions.allSatisfy({ $0.summaries.customerIDs == ids }) {
+        if let ids = conditions.first?.summaries.customerIDs,
+            conditions.allSatisfy({ $0.summaries.customerIDs == ids })
+        {
             // Summaries from one ledger share the ledger's id array: match by position.
             var masks = [UInt32](repeating: 0, count: ids.count)
             for (bit, condition) in conditions.enumerated() {
