@@ -22,7 +22,8 @@ struct CustomerLifetimeValueTests {
         // Less than a year: the fraction discounted as year 1.
         #expect(F.isClose(try CustomerLifetimeValue(
             annualCustomerValue: 110, lifespanYears: 0.5, annualDiscountRate: 0.1).value, 50))
-        #expect(try CustomerLifetimeValue(annualCustomerValue: 110, lifespanYears: 0, annualDiscountRate: 0.1).value == 0)
+        #expect(
+            try CustomerLifetimeValue(annualCustomerValue: 110, lifespanYears: 0, annualDiscountRate: 0.1).value == 0)
     }
 
     @Test func lifespanFromChurn() throws {
@@ -35,14 +36,16 @@ struct CustomerLifetimeValueTests {
         #expect(CustomerLifetimeValue.estimatedLifespanYears(churnPerPeriod: nil, period: q1) == nil)
         #expect(CustomerLifetimeValue.estimatedLifespanYears(churnPerPeriod: -0.2, period: q1) == nil)
         #expect(CustomerLifetimeValue.estimatedLifespanYears(churnPerPeriod: .nan, period: q1) == nil)
-        #expect(CustomerLifetimeValue.estimatedLifespanYears(churnPerPeriod: 0.5, period: q1.lowerBound..<q1.lowerBound) == nil)
+        let empty = q1.lowerBound..<q1.lowerBound
+        #expect(CustomerLifetimeValue.estimatedLifespanYears(churnPerPeriod: 0.5, period: empty) == nil)
     }
 
     @Test func endToEndFromALedger() throws {
         // Annual value 456.553125 (see CustomerValueTests), lifespan 2 years, margin 40%.
         let value = try CustomerValue(PurchaseFrequencyTests.ledger(), in: PurchaseFrequencyTests.window,
                                       refunds: .exclude)
-        let clv = try CustomerLifetimeValue(annualCustomerValue: value.annualValue!, lifespanYears: 2, grossMargin: 0.4)
+        let annual = try #require(value.annualValue)
+        let clv = try CustomerLifetimeValue(annualCustomerValue: annual, lifespanYears: 2, grossMargin: 0.4)
         #expect(F.isClose(clv.value, 365.2425))  // 456.553125 x 2 x 0.4
     }
 

@@ -29,7 +29,8 @@ struct PurchaseFrequencyTests {
     }
 
     @Test func countsForm() throws {
-        let frequency = try PurchaseFrequency(orders: 730, customers: 100, window: F.instant(2023, 1, 1)..<F.instant(2024, 1, 1))
+        let year2023 = F.instant(2023, 1, 1)..<F.instant(2024, 1, 1)
+        let frequency = try PurchaseFrequency(orders: 730, customers: 100, window: year2023)
         #expect(frequency.windowDays == 365)
         #expect(frequency.value == 7.3)
         #expect(F.isClose(frequency.annualized, 7.3 * 365.2425 / 365))  // 7.304850

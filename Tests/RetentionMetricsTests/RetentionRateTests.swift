@@ -136,7 +136,8 @@ struct RetentionRateTests {
     @Test(arguments: [0, -86_400] as [Int64])
     func nonPositiveActivityWindowThrows(activeWithin: Int64) throws {
         let ledger = try F.retentionLedger()
-        #expect(throws: MetricError(.invalidActivityWindow, "activeWithin must be positive seconds, got \(activeWithin)")) {
+        let expected = MetricError(.invalidActivityWindow, "activeWithin must be positive seconds, got \(activeWithin)")
+        #expect(throws: expected) {
             try PeriodRetention(ledger, period: F.q2, activeWithin: activeWithin)
         }
     }

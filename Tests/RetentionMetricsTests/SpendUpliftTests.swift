@@ -42,7 +42,8 @@ struct SpendUpliftTests {
             ("b", F.instant(2024, 1, 1), 2_000), ("b", F.instant(2024, 3, 1), 2_000),
         ])
         let split = F.instant(2024, 1, 15)
-        let merged = ledger.summaries(in: .distantPast..<split).merging(ledger.summaries(in: split..<F.instant(2025, 1, 1)))
+        let merged = ledger.summaries(in: .distantPast..<split)
+            .merging(ledger.summaries(in: split..<F.instant(2025, 1, 1)))
         #expect(SpendUplift(merged) == SpendUplift(ledger))
         #expect(SpendUplift(ledger).value == 2.5 / 1.5 - 1)  // 25.00 vs 15.00
     }
