@@ -7,7 +7,7 @@
 /// refunds in the window exceed purchases in it.
 ///
 /// ```swift
-/// let aov = try AverageOrderValue(ledger, in: march..<april)   // 3 orders, 76.11 USD net
+/// let aov = try AverageOrderValue(ledger, in: march..<april, refunds: .exclude)   // 3 orders, 76.11 USD
 /// aov.revenue   // 7_611 (cents)
 /// aov.value     // 25.37 (dollars)
 /// ```
