@@ -496,3 +496,116 @@ extension String {
         return String(scalars)
     }
 }
+
+/// The orders of a CSV source as an `AsyncSequence` of batches, for streaming callers.
+///
+/// ```swift
+/// for try await batch in CSVOrderReader.batches(path: "orders.csv", size: 10_000) {
+///     try await store.append(batch)
+/// }
+/// ```
+///
+/// The file is opened when iteration starts and read synchronously in chunks on the iterating task. Duplicate
+/// order ids are not detected here (the consumer, a ledger or a store, decides); bad rows follow
+/// ``OrderInputOptions/badRows``.
+public struct CSVOrderBatches: AsyncSequence, Sendable {
+    public typealias Element = [Order]
+
+    fileprivate enum Input: Sendable {
+        case path(String)
+        case bytes([UInt8])
+    }
+
+    private let input: Input
+    private let size: Int
+    private let options: OrderInputOptions
+
+    init(path: String, size: Int, options: OrderInputOptions) {
+        precondition(size >= 1, "batch size must be at least 1")
+        self.input = .path(path)
+        self.size = size
+        self.options = options
+    }
+
+    init(bytes: [UInt8], size: Int, options: OrderInputOptions) {
+        precondition(size >= 1, "batch size must be at least 1")
+        self.input = .bytes(bytes)
+        self.size = size
+        self.options = options
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(input: input, size: size, options: options)
+    }
+
+    /// Yields arrays of up to `size` orders; the last may be shorter; never an empty array.
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        private let input: Input
+        private let size: Int
+        private let options: OrderInputOptions
+        private var reader: CSVOrderReader?
+        private var finished = false
+
+        fileprivate init(input: Input, size: Int, options: OrderInputOptions) {
+            self.input = input
+            self.size = size
+            self.options = options
+        }
+
+        /// The report of what has been read so far (`nil` before the first batch).
+        public var report: LoadReport? { reader?.report }
+
+        public mutating func next() async throws -> [Order]? {
+            guard !finished else { return nil }
+            if reader == nil {
+                switch input {
+                case .path(let path): reader = try CSVOrderReader(path: path, options: options)
+                case .bytes(let bytes): reader = try CSVOrderReader(bytes: bytes, options: options)
+                }
+            }
+            var batch: [Order] = []
+            batch.reserveCapacity(size)
+            while batch.count < size, let order = try reader!.next() { batch.append(order) }
+            if batch.count < size { finished = true }
+            return batch.isEmpty ? nil : batch
+        }
+    }
+}
+
+extension CSVOrderReader {
+    /// The orders of a CSV file in batches of `size`; see ``CSVOrderBatches``.
+    ///
+    /// ```swift
+    /// for try await batch in CSVOrderReader.batches(path: "orders.csv") { total += batch.count }
+    /// ```
+    ///
+    /// - Parameters:
+    ///   - path: The CSV file.
+    ///   - size: Orders per batch (at least 1). Default 8192.
+    ///   - options: Mapping, zone, default currency, bad-row policy, limits.
+    /// - Returns: An async sequence of order arrays.
+    /// - Complexity: O(*n*) over the iteration; memory one chunk plus one batch.
+    public static func batches(
+        path: String, size: Int = 8192, options: OrderInputOptions = OrderInputOptions()
+    ) -> CSVOrderBatches {
+        CSVOrderBatches(path: path, size: size, options: options)
+    }
+
+    /// The orders of in-memory CSV in batches of `size`; see ``batches(path:size:options:)``.
+    ///
+    /// ```swift
+    /// for try await batch in CSVOrderReader.batches(bytes: data, size: 2) { print(batch.count) }
+    /// ```
+    ///
+    /// - Parameters:
+    ///   - bytes: The CSV.
+    ///   - size: Orders per batch (at least 1).
+    ///   - options: As for files.
+    /// - Returns: An async sequence of order arrays.
+    /// - Complexity: O(*n*) over the iteration.
+    public static func batches(
+        bytes: [UInt8], size: Int = 8192, options: OrderInputOptions = OrderInputOptions()
+    ) -> CSVOrderBatches {
+        CSVOrderBatches(bytes: bytes, size: size, options: options)
+    }
+}
