@@ -337,7 +337,9 @@ public enum AmountParser {
             } else if byte == dot {
                 if inFraction { throw AmountParseError(.malformed, "more than one decimal point") }
                 inFraction = true
-            } else if byte == comma || byte == space || byte == apostrophe || byte == underscore {
+            } else if (byte == comma || byte == space || byte == apostrophe || byte == underscore)
+                && (i + 1 == n || isDigit(bytes[i + 1]))
+            {
                 throw AmountParseError(
                     .thousandsSeparator,
                     "'\(Character(Unicode.Scalar(byte)))' is a thousands separator or decimal comma; "
