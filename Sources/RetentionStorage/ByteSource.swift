@@ -115,7 +115,8 @@ final class ByteSink {
             }
             if count < 0 {
                 if errno == EINTR { continue }
-                throw InputError(.unreadableFile, line: nil, value: path, "cannot be written: \(ByteSource.errnoText())")
+                throw InputError(
+                    .unreadableFile, line: nil, value: path, "cannot be written: \(ByteSource.errnoText())")
             }
             written += count
         }

@@ -202,7 +202,8 @@ public struct CSVOrderReader {
                 if hits.count > 1 {
                     throw InputError(
                         .duplicateColumn, line: 1, column: csv.header[hits[0]],
-                        "appears \(hits.count) times in the header (columns \(hits.map { String($0 + 1) }.joined(separator: ", ")))")
+                        "appears \(hits.count) times in the header (columns "
+                            + hits.map { String($0 + 1) }.joined(separator: ", ") + ")")
                 }
                 if let hit = hits.first { return hit }
             }

@@ -194,7 +194,8 @@ public struct JSONLinesOrderReader {
         if let code = row.currency, !code.isEmpty {
             guard code.utf8.count == 3, code.utf8.allSatisfy({ ($0 | 0x20) >= 0x61 && ($0 | 0x20) <= 0x7A }) else {
                 throw InputError(
-                    .invalidCurrency, line: line, column: "currency", value: code, "is not a three-letter currency code")
+                    .invalidCurrency, line: line, column: "currency", value: code,
+                    "is not a three-letter currency code")
             }
             currency = Currency(code)
         }

@@ -9,13 +9,14 @@ struct CSVOrderReaderTests {
         let text = standardHeader + "1001,alice,2024-01-15T10:23:45-05:00,25.00\n"
             + "\"10,02\",\"bob \"\"the\"\" builder\",2024-03-01,-0.05\n"
             + "1003,alice,2024-03-01 12:00,7\n"
+            + "1001,alice,2024-01-15T15:23:45Z,25\n"  // the same order written differently
         let (ledger, report) = try load(text)
         #expect(ledger.orders == [
             Order(id: "1001", customerID: "alice", timestamp: ts(1_705_332_225), amount: 2500),
             Order(id: "10,02", customerID: "bob \"the\" builder", timestamp: ts(1_709_251_200), amount: -5),
             Order(id: "1003", customerID: "alice", timestamp: ts(1_709_294_400), amount: 700),
         ])
-        #expect(report.rowsRead == 3 && report.ordersLoaded == 3 && report.skippedRows == 0)
+        #expect(report.rowsRead == 4 && report.ordersLoaded == 3 && report.duplicatesIgnored == 1)
     }
 
     @Test func emptyFileIsAnError() {
@@ -96,7 +97,8 @@ struct CSVOrderReaderTests {
     }
 
     @Test func oversizedField() throws {
-        let text = standardHeader + "1,\(String(repeating: "x", count: 17)),2024-01-01,1.00\n2,b,2024-01-01,2.00\n"
+        let long = String(repeating: "x", count: 17)
+        let text = standardHeader + "1,\(long),2024-01-01,1.00\n2,b,2024-01-01,2.00\n"
         var options = OrderInputOptions(maxFieldBytes: 16)
         let error = loadError(text, options)
         #expect(error?.code == .fieldTooLong && error?.line == 2 && error?.column == "customer_id")
@@ -142,7 +144,8 @@ struct CSVOrderReaderTests {
     }
 
     @Test func extraZeroDecimalsAndCurrencyDigits() throws {
-        let text = "order_id,customer_id,timestamp,amount,currency\n1,a,2024-01-01,12.5000,usd\n2,b,2024-01-01,1200,\n"
+        let text = "order_id,customer_id,timestamp,amount,currency\n"
+            + "1,a,2024-01-01,12.5000,usd\n2,b,2024-01-01,1200,\n"
         let (ledger, _) = try load(text)
         #expect(ledger.amountColumn == [1250, 120_000] && ledger.currency == .usd)
         let (yen, _) = try load("order_id,customer_id,timestamp,amount,currency\n1,a,2024-01-01,1200,JPY\n")
@@ -164,14 +167,17 @@ struct CSVOrderReaderTests {
     @Test func identicalDuplicatesAreCountedAndIgnored() throws {
         let text = standardHeader + "1,a,2024-01-01,1.00\n2,b,2024-01-02,2.00\n1,a,2024-01-01T00:00:00Z,1\n"
         let (ledger, report) = try load(text)
-        #expect(ledger.count == 2 && report.duplicatesIgnored == 1 && report.ordersLoaded == 2 && report.rowsRead == 3)
+        #expect(ledger.count == 2 && report.duplicatesIgnored == 1)
+        #expect(report.ordersLoaded == 2 && report.rowsRead == 3)
     }
 
     @Test func conflictingDuplicateNamesBothLines() throws {
-        let text = standardHeader + "1,a,2024-01-01,1.00\n2,b,2024-01-02,2.00\n1,a,2024-01-01,1.01\n3,c,2024-01-03,3\n"
+        let text = standardHeader
+            + "1,a,2024-01-01,1.00\n2,b,2024-01-02,2.00\n1,a,2024-01-01,1.01\n3,c,2024-01-03,3\n"
         let error = loadError(text)
         #expect(error?.code == .conflictingDuplicate && error?.line == 4 && error?.column == "order_id")
-        #expect(error?.description == "line 4, column order_id: '1' was already loaded from line 2 with different content")
+        #expect(error?.description
+            == "line 4, column order_id: '1' was already loaded from line 2 with different content")
         var options = OrderInputOptions()
         options.badRows = .skip
         let (ledger, report) = try load(text, options)
@@ -193,7 +199,8 @@ struct CSVOrderReaderTests {
         let (ledger, report) = try CSVOrderReader.loadLedger(path: fixturePath("crlf-bom", "csv"))
         #expect(ledger.orders == expected && report.rowsRead == 2)
         for size in 1...5 {
-            let small = try CSVOrderReader.loadLedger(path: fixturePath("crlf-bom", "csv"), options: .init(chunkSize: size))
+            let small = try CSVOrderReader.loadLedger(
+                path: fixturePath("crlf-bom", "csv"), options: .init(chunkSize: size))
             #expect(small.ledger.orders == expected, "chunk size \(size)")
         }
     }
@@ -235,9 +242,12 @@ struct CSVOrderReaderTests {
             path: fixturePath("shopify-orders", "csv"), options: .init(mapping: .shopify))
         let cad = Currency("CAD")
         #expect(ledger.orders == [
-            Order(id: "#1001", customerID: "ana@example.com", timestamp: ts(1_705_332_225), amount: 5085, currency: cad),
-            Order(id: "#1002", customerID: "bo@example.com", timestamp: ts(1_706_792_400), amount: 1356, currency: cad),
-            Order(id: "#1003", customerID: "ana@example.com", timestamp: ts(1_706_970_600), amount: -5085, currency: cad),
+            Order(id: "#1001", customerID: "ana@example.com", timestamp: ts(1_705_332_225), amount: 5085,
+                currency: cad),
+            Order(id: "#1002", customerID: "bo@example.com", timestamp: ts(1_706_792_400), amount: 1356,
+                currency: cad),
+            Order(id: "#1003", customerID: "ana@example.com", timestamp: ts(1_706_970_600), amount: -5085,
+                currency: cad),
         ])
         #expect(report.rowsRead == 5 && report.lineItemRowsCollapsed == 1 && report.duplicatesIgnored == 1)
         #expect(report.ordersLoaded == 3)

@@ -59,8 +59,8 @@ struct JSONLinesTests {
     @Test func duplicatesAndSkipping() throws {
         let good = #"{"orderId":"1","customerId":"a","timestamp":"2024-03-01","amount":"1"}"#
         let conflict = #"{"orderId":"1","customerId":"a","timestamp":"2024-03-01","amount":"2"}"#
-        let text = [good, "not json", good, conflict, #"{"orderId":"9","customerId":"z","timestamp":"2024-03-09","amount":9}"#]
-            .joined(separator: "\n")
+        let other = #"{"orderId":"9","customerId":"z","timestamp":"2024-03-09","amount":9}"#
+        let text = [good, "not json", good, conflict, other].joined(separator: "\n")
         var options = OrderInputOptions()
         options.badRows = .skip
         let (ledger, report) = try JSONLinesOrderReader.loadLedger(bytes: Array(text.utf8), options: options)
