@@ -40,7 +40,8 @@ public struct BTYDObservation: Hashable, Sendable, Codable {
             throw ModelError(.invalidObservation, index: index, "values must be finite: \(self)")
         }
         guard frequency >= 0, frequency == frequency.rounded() else {
-            throw ModelError(.invalidObservation, index: index, "frequency must be a whole number >= 0, got \(frequency)")
+            throw ModelError(
+                .invalidObservation, index: index, "frequency must be a whole number >= 0, got \(frequency)")
         }
         guard recency >= 0, recency <= T else {
             throw ModelError(.invalidObservation, index: index, "need 0 <= recency <= T, got \(recency) and \(T)")
@@ -58,7 +59,9 @@ public struct BTYDObservation: Hashable, Sendable, Codable {
     /// Purchases after `observationEnd` are ignored; customers with none on or before it are absent.
     ///
     /// ```swift
-    /// let purchases = [DatedPurchase(customer: "a", day: 0, amount: 10), DatedPurchase(customer: "a", day: 7, amount: 4)]
+    /// let purchases = [
+    ///     DatedPurchase(customer: "a", day: 0, amount: 10), DatedPurchase(customer: "a", day: 7, amount: 4),
+    /// ]
     /// let rows = BTYDObservation.summaries(of: purchases, observationEnd: 14, daysPerPeriod: 7)
     /// rows[0].observation     // x = 1, t_x = 1, T = 2, m = 4
     /// ```

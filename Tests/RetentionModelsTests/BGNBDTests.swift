@@ -34,7 +34,8 @@ struct BGNBDTests {
 
     @Test func singleCustomerWithoutRepeats() {
         // x = 0: L = (alpha / (alpha + T))^r.
-        let ll = BGNBDModel(r: 0.5, alpha: 5, a: 1, b: 2).logLikelihood(BTYDObservation(frequency: 0, recency: 0, T: 10))
+        let model = BGNBDModel(r: 0.5, alpha: 5, a: 1, b: 2)
+        let ll = model.logLikelihood(BTYDObservation(frequency: 0, recency: 0, T: 10))
         #expect(abs(ll - 0.5 * log(5.0 / 15)) < 1e-15)
     }
 
@@ -68,7 +69,8 @@ struct BGNBDTests {
     @Test func newCustomerPredictions() {
         // P(X(39) = 0) = (alpha / (alpha + 39))^r: 0.5737864 with the paper's rounded parameters.
         #expect(rounded(CDNOW.bgnbdPaper.probabilityOfPurchases(0, in: 39), 7) == 0.5737864)
-        // lifetimes: probability_of_n_purchases_up_to_time(39, 0) and (39, 3); expected_number_of_purchases_up_to_time(39).
+        // lifetimes: probability_of_n_purchases_up_to_time(39, 0) and (39, 3);
+        // expected_number_of_purchases_up_to_time(39).
         #expect(abs(Self.lifetimesFit.probabilityOfPurchases(0, in: 39) - 0.5743071606916325) < 1e-12)
         #expect(abs(Self.lifetimesFit.probabilityOfPurchases(3, in: 39) - 0.045797557536020606) < 1e-12)
         #expect(close(Self.lifetimesFit.expectedPurchases(in: 39), 1.195009974479011, 1e-12))
@@ -92,7 +94,9 @@ struct BGNBDTests {
         #expect(throws: ModelError.self) { try BTYDData([BTYDObservation(frequency: .nan, recency: 1, T: 4)]) }
         #expect(throws: ModelError.self) { try BTYDData([BTYDObservation]()) }
         do {
-            _ = try BTYDData([BTYDObservation(frequency: 0, recency: 0, T: 4), BTYDObservation(frequency: -1, recency: 0, T: 4)])
+            _ = try BTYDData([
+                BTYDObservation(frequency: 0, recency: 0, T: 4), BTYDObservation(frequency: -1, recency: 0, T: 4),
+            ])
             Issue.record("expected an error")
         } catch {
             #expect(error.code == .invalidObservation && error.index == 1)

@@ -17,6 +17,10 @@ struct BenchmarkTests {
             #expect(fit.diagnostics.converged)
         }
         print("BG/NBD fit on CDNOW (2,357 customers, grouping included): best of 5 = \(best)")
+        let start = ContinuousClock.now
+        let pareto = ParetoNBDModel.fit(CDNOW.data)
+        print("Pareto/NBD fit on CDNOW (1,016 groups): \(ContinuousClock.now - start), \(pareto.diagnostics)")
+        #expect(pareto.diagnostics.converged)
     }
 
     @Test func bgnbdOnAMillionSyntheticCustomers() {

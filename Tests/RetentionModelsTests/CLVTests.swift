@@ -24,7 +24,8 @@ struct CLVTests {
         #expect(CLV.customerLifetimeValue(transactions: bg, spend: gg, customer: c, months: 0, timeUnit: .weeks) == 0)
         // With d = 0 the sum telescopes to E[M] * E[Y(12 * 4.345)].
         let undiscounted = try #require(
-            CLV.customerLifetimeValue(transactions: bg, spend: gg, customer: c, monthlyDiscountRate: 0, timeUnit: .weeks))
+            CLV.customerLifetimeValue(
+                transactions: bg, spend: gg, customer: c, monthlyDiscountRate: 0, timeUnit: .weeks))
         let expected = try #require(gg.conditionalExpectedAverageValue(frequency: 2, monetaryValue: 30))
             * (try #require(bg.conditionalExpectedPurchases(in: 12 * 4.345, for: c)))
         #expect(abs(undiscounted - expected) < 1e-10)
