@@ -16,7 +16,7 @@ public protocol BTYDTransactionModel: Sendable {
 ///         (the second term uses B(a + 1, b + x - 1) / B(a, b + x) = a / (b + x - 1))
 ///
 /// ```swift
-/// let fit = try BGNBDModel.fit(BTYDData(cdnow))   // r 0.243, alpha 4.414, a 0.793, b 2.426, LL -9582.43
+/// let fit = BGNBDModel.fit(try BTYDData(cdnow))   // r 0.243, alpha 4.414, a 0.793, b 2.426, LL -9582.43
 /// let customer = BTYDObservation(frequency: 2, recency: 30.43, T: 38.86)
 /// fit.model.conditionalExpectedPurchases(in: 39, for: customer)   // 1.226
 /// ```
@@ -211,7 +211,7 @@ public struct BGNBDModel: Hashable, Sendable, Codable, BTYDTransactionModel {
     ///     (r, alpha, a, b) = argmax sum_g w_g log L(r, alpha, a, b | x_g, t_x,g, T_g)
     ///
     /// ```swift
-    /// let fit = try BGNBDModel.fit(BTYDData(observations))
+    /// let fit = BGNBDModel.fit(try BTYDData(observations))
     /// fit.model.r                      // 0.2426 on CDNOW (weeks)
     /// fit.diagnostics.logLikelihood    // -9582.43
     /// fit.diagnostics.converged        // true

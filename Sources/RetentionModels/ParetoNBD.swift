@@ -9,7 +9,7 @@ import Foundation
 ///     m = max(alpha, beta); t = r + x when alpha < beta, else s + 1
 ///
 /// ```swift
-/// let fit = try ParetoNBDModel.fit(BTYDData(cdnow))   // r 0.553, alpha 10.578, s 0.606, beta 11.669, LL -9595.0
+/// let fit = ParetoNBDModel.fit(try BTYDData(cdnow))   // r 0.553, alpha 10.578, s 0.606, beta 11.669, LL -9595.0
 /// ```
 public struct ParetoNBDModel: Hashable, Sendable, Codable, BTYDTransactionModel {
     /// Shape of the purchase-rate gamma.
