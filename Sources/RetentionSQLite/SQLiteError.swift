@@ -38,7 +38,9 @@ public struct SQLiteError: Error, Sendable, Hashable, CustomStringConvertible {
     public var description: String {
         var text = "SQLite error \(extendedResultCode) (\(codeDescription)): \(message)"
         if let sql { text += " - while executing `\(sql)`" }
-        if !arguments.isEmpty { text += " with arguments [" + arguments.map(\.description).joined(separator: ", ") + "]" }
+        if !arguments.isEmpty {
+            text += " with arguments [" + arguments.map(\.description).joined(separator: ", ") + "]"
+        }
         return text
     }
 }
@@ -52,7 +54,8 @@ public enum SQLiteValue: Hashable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .integer(let value): return String(value)
-        case .text(let value): return value.count > 64 ? String(value.prefix(64)).debugDescription + "..." : value.debugDescription
+        case .text(let value):
+            return value.count > 64 ? String(value.prefix(64)).debugDescription + "..." : value.debugDescription
         case .null: return "NULL"
         }
     }

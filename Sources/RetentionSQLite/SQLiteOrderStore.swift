@@ -107,14 +107,16 @@ public final class SQLiteOrderStore: SummarizingOrderStore, Sendable {
         let connection = try SQLiteConnection(
             path: path, busyTimeoutMilliseconds: Int32(clamping: milliseconds))
         try connection.execute("PRAGMA journal_mode = WAL")
-        try connection.execute(configuration.synchronous == .full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL")
+        try connection.execute(
+            configuration.synchronous == .full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL")
         try SQLiteOrderStore.migrate(connection)
         state = Mutex(State(connection: connection))
     }
 
     /// The file's `PRAGMA user_version`.
     public func storedSchemaVersion() throws -> Int {
-        try state.withLock { state throws -> Int in Int(try state.connection.execute("PRAGMA user_version") ?? "0") ?? 0 }
+        try state.withLock { state throws -> Int in Int(try state.connection.execute("PRAGMA user_version") ?? "0") ?? 0
+        }
     }
 
     private static func migrate(_ connection: SQLiteConnection) throws {
@@ -146,8 +148,10 @@ public final class SQLiteOrderStore: SummarizingOrderStore, Sendable {
                 for order in batch {
                     let changed = try connection.run(
                         SQL.insert,
-                        [.text(order.id), .text(order.customerID), .integer(order.timestamp.secondsSince1970),
-                         .integer(order.amount), .text(order.currency.code)])
+                        [
+                            .text(order.id), .text(order.customerID), .integer(order.timestamp.secondsSince1970),
+                            .integer(order.amount), .text(order.currency.code),
+                        ])
                     if changed == 1 {
                         inserted += 1
                         continue
@@ -163,7 +167,9 @@ public final class SQLiteOrderStore: SummarizingOrderStore, Sendable {
                     }
                 }
                 if stored == nil, let first = batch.first, inserted > 0 {
-                    try connection.run(SQL.insertCurrency, [.text(first.currency.code), .integer(Int64(first.currency.minorUnitDigits))])
+                    try connection.run(
+                        SQL.insertCurrency,
+                        [.text(first.currency.code), .integer(Int64(first.currency.minorUnitDigits))])
                 }
                 return AppendSummary(inserted: inserted, duplicatesIgnored: orders.count - inserted)
             }
@@ -183,8 +189,10 @@ public final class SQLiteOrderStore: SummarizingOrderStore, Sendable {
                 let lower = Swift.max(range.lowerBound, cursor.timestamp).secondsSince1970
                 try state.connection.query(
                     SQL.pageAfter,
-                    [.integer(lower), upper, .integer(cursor.timestamp.secondsSince1970), .text(cursor.orderID),
-                     .integer(Int64(limit))], row: append)
+                    [
+                        .integer(lower), upper, .integer(cursor.timestamp.secondsSince1970), .text(cursor.orderID),
+                        .integer(Int64(limit)),
+                    ], row: append)
             } else {
                 try state.connection.query(
                     SQL.firstPage, [.integer(range.lowerBound.secondsSince1970), upper, .integer(Int64(limit))],
@@ -282,8 +290,10 @@ public final class SQLiteOrderStore: SummarizingOrderStore, Sendable {
                 for segment in calendar.utcOffsetSegments(covering: first..<(last + 1)) {
                     try connection.run(
                         SQL.insertZoneOffset,
-                        [.integer(segment.instants.lowerBound), .integer(segment.instants.upperBound),
-                         .integer(segment.utcOffset)])
+                        [
+                            .integer(segment.instants.lowerBound), .integer(segment.instants.upperBound),
+                            .integer(segment.utcOffset),
+                        ])
                 }
                 try connection.query(SQL.purchaseDays, bounds) { row in
                     builder.add(customerID: row.text(0), localDay: row.int64(1))

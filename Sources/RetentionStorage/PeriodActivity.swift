@@ -75,7 +75,8 @@ public struct PeriodActivity: Hashable, Sendable, Codable {
             for period in periods { counts[CohortKey(cohort: first, offset: period - first), default: 0] += 1 }
         }
         return counts.sorted { ($0.key.cohort, $0.key.offset) < ($1.key.cohort, $1.key.offset) }.map {
-            CohortActivityCount(cohort: Period(unit: unit, index: $0.key.cohort), offset: $0.key.offset, customers: $0.value)
+            CohortActivityCount(
+                cohort: Period(unit: unit, index: $0.key.cohort), offset: $0.key.offset, customers: $0.value)
         }
     }
 

@@ -82,7 +82,8 @@ extension OrderStore {
         var periods: [OrderKey: Set<Int64>] = [:]
         for try await batch in orders(placedIn: range, batchSize: batchSize) {
             for order in batch where order.amount >= 0 {
-                periods[OrderKey(order.customerID), default: []].insert(calendar.period(unit, of: order.timestamp).index)
+                periods[OrderKey(order.customerID), default: []].insert(
+                    calendar.period(unit, of: order.timestamp).index)
             }
         }
         var builder = PeriodActivity.Builder(unit: unit, timeZoneIdentifier: calendar.timeZone.identifier)

@@ -90,8 +90,7 @@ public struct SyntheticOrders: Sequence, Sendable {
     }
 
     /// The customer's PRNG and repeat weight; the same two draws start the customer's stream in the iterator.
-    static func weight(customer: Int, seed: UInt64, oneTimeShare: Double) -> (weight: Double, rng: Xoshiro256StarStar)
-    {
+    static func weight(customer: Int, seed: UInt64, oneTimeShare: Double) -> (weight: Double, rng: Xoshiro256StarStar) {
         var rng = Xoshiro256StarStar(seed: seed ^ (UInt64(customer) &* 0x9E37_79B9_7F4A_7C15))
         let repeats = rng.nextUnitInterval() >= oneTimeShare
         // u in (0, 1]: Pareto(1.3) weight u^(-1/1.3), capped to keep one customer from taking everything.
@@ -158,8 +157,9 @@ public struct SyntheticOrders: Sequence, Sendable {
             let firstDay = seasonalDay(from: source.startDay, to: source.endDay, &rng)
             var instants = [firstDay * 86_400 + Int64(rng.next(below: 86_400))]
             for _ in 1..<Swift.max(orders, 1) {
-                instants.append(seasonalDay(from: firstDay, to: source.endDay, &rng) * 86_400
-                    + Int64(rng.next(below: 86_400)))
+                instants.append(
+                    seasonalDay(from: firstDay, to: source.endDay, &rng) * 86_400
+                        + Int64(rng.next(below: 86_400)))
             }
             instants.sort()
             let typical = PortableMath.log(4_500) + 0.5 * rng.nextStandardNormal()

@@ -133,14 +133,17 @@ public struct OrderStoreConformance: Sendable {
                     amount: index % 4 == 3 ? -Int64(index) * 101 : Int64(index) * 1_234_567_891, currency: currency))
         }
         orders.append(
-            Order(id: "max", customerID: "big", timestamp: Timestamp(secondsSince1970: 32_503_680_000),
-                  amount: Int64.max, currency: currency))
+            Order(
+                id: "max", customerID: "big", timestamp: Timestamp(secondsSince1970: 32_503_680_000),
+                amount: Int64.max, currency: currency))
         orders.append(
-            Order(id: "min", customerID: "big", timestamp: Timestamp(secondsSince1970: -62_135_596_800),
-                  amount: Int64.min + 1, currency: currency))
+            Order(
+                id: "min", customerID: "big", timestamp: Timestamp(secondsSince1970: -62_135_596_800),
+                amount: Int64.min + 1, currency: currency))
         let summary = try await store.append(orders)
-        r.expect(summary == AppendSummary(inserted: orders.count, duplicatesIgnored: 0),
-                 "append reported \(summary), expected \(orders.count) inserted")
+        r.expect(
+            summary == AppendSummary(inserted: orders.count, duplicatesIgnored: 0),
+            "append reported \(summary), expected \(orders.count) inserted")
         let expected = orders.sorted(by: OrderBatchRules.precedes)
         let read = try await readAll(store, batchSize: 5)
         r.expectSameOrders(read, expected, "orders(placedIn: .allTime)")
@@ -220,8 +223,9 @@ public struct OrderStoreConformance: Sendable {
         await r.expectStoreError(.mixedCurrency, "batch whose last order has another currency") {
             try await store.append([
                 self.order("new3", "bob", 20, 100),
-                Order(id: "eur", customerID: "bob", timestamp: Timestamp(secondsSince1970: 1), amount: 1,
-                      currency: .eur),
+                Order(
+                    id: "eur", customerID: "bob", timestamp: Timestamp(secondsSince1970: 1), amount: 1,
+                    currency: .eur),
             ])
         }
         let stored = try await readAll(store, batchSize: 10)
@@ -236,8 +240,12 @@ public struct OrderStoreConformance: Sendable {
         let variants = [
             ("amount", order("42", "alice", 1_000, 2_501)), ("customer", order("42", "bob", 1_000, 2_500)),
             ("timestamp", order("42", "alice", 1_001, 2_500)),
-            ("currency digits", Order(id: "42", customerID: "alice", timestamp: Timestamp(secondsSince1970: 1_000),
-                                      amount: 2_500, currency: Currency("USD", minorUnitDigits: 3))),
+            (
+                "currency digits",
+                Order(
+                    id: "42", customerID: "alice", timestamp: Timestamp(secondsSince1970: 1_000),
+                    amount: 2_500, currency: Currency("USD", minorUnitDigits: 3))
+            ),
         ]
         for (field, variant) in variants {
             let error = await r.expectStoreError(
@@ -273,8 +281,12 @@ public struct OrderStoreConformance: Sendable {
     }
 
     private func invalidOrders(_ store: any OrderStore, _ r: Recorder) async throws {
-        await r.expectStoreError(.invalidOrder, "empty order id") { try await store.append([self.order("", "c", 1, 1)]) }
-        await r.expectStoreError(.invalidOrder, "empty customer id") { try await store.append([self.order("1", "", 1, 1)]) }
+        await r.expectStoreError(.invalidOrder, "empty order id") {
+            try await store.append([self.order("", "c", 1, 1)])
+        }
+        await r.expectStoreError(.invalidOrder, "empty customer id") {
+            try await store.append([self.order("1", "", 1, 1)])
+        }
         await r.expectStoreError(.invalidOrder, "amount Int64.min") {
             try await store.append([self.order("1", "c", 1, .min)])
         }
@@ -290,8 +302,9 @@ public struct OrderStoreConformance: Sendable {
                     var total = AppendSummary(inserted: 0, duplicatesIgnored: 0)
                     for batch in 0..<20 {
                         let orders = (0..<5).map { item in
-                            self.order("w\(writer)-\(batch)-\(item)", "writer\(writer)", Int64(batch * 5 + item),
-                                       Int64(writer * 1_000 + batch * 5 + item))
+                            self.order(
+                                "w\(writer)-\(batch)-\(item)", "writer\(writer)", Int64(batch * 5 + item),
+                                Int64(writer * 1_000 + batch * 5 + item))
                         }
                         let summary = try await store.append(batch == 10 ? orders + shared : orders)
                         total.inserted += summary.inserted
@@ -306,8 +319,10 @@ public struct OrderStoreConformance: Sendable {
         }
         let inserted = summaries.reduce(0) { $0 + $1.inserted }
         let ignored = summaries.reduce(0) { $0 + $1.duplicatesIgnored }
-        r.expect(inserted == 810 && ignored == 70, "writers reported \(inserted) inserted, \(ignored) ignored; "
-            + "expected 810 and 70")
+        r.expect(
+            inserted == 810 && ignored == 70,
+            "writers reported \(inserted) inserted, \(ignored) ignored; "
+                + "expected 810 and 70")
         let count = try await store.count()
         r.expect(count == 810, "count() is \(count) after 8 concurrent writers, expected 810")
         let all = try await readAll(store, batchSize: 64)
@@ -315,8 +330,9 @@ public struct OrderStoreConformance: Sendable {
         for writer in 0..<8 {
             let mine = try await store.orders(ofCustomer: "writer\(writer)")
             let amounts = mine.map(\.amount)
-            r.expect(amounts == (0..<100).map { Int64(writer * 1_000 + $0) },
-                     "writer \(writer)'s orders came back as \(mine.count) orders with wrong amounts or order")
+            r.expect(
+                amounts == (0..<100).map { Int64(writer * 1_000 + $0) },
+                "writer \(writer)'s orders came back as \(mine.count) orders with wrong amounts or order")
         }
     }
 
@@ -327,17 +343,21 @@ public struct OrderStoreConformance: Sendable {
             return order(id, "c\(n % 3)", Int64(n / 4), Int64(n))
         }
         try await store.append(orders.reversed())
-        let expectations: [(Int, [Int])] = [(4, [4, 4, 4, 4, 4, 4, 1]), (5, [5, 5, 5, 5, 5]), (25, [25]), (100, [25])]
+        let expectations: [(Int, [Int])] = [
+            (4, [4, 4, 4, 4, 4, 4, 1]), (5, [5, 5, 5, 5, 5]), (25, [25]), (100, [25]),
+        ]
         for (batchSize, sizes) in expectations {
             var got: [[Order]] = []
             for try await batch in store.orders(placedIn: .allTime, batchSize: batchSize) { got.append(batch) }
-            r.expect(got.map(\.count) == sizes, "batchSize \(batchSize): batch sizes \(got.map(\.count)), expected \(sizes)")
+            r.expect(
+                got.map(\.count) == sizes, "batchSize \(batchSize): batch sizes \(got.map(\.count)), expected \(sizes)")
             r.expectSameOrders(got.flatMap { $0 }, orders, "batchSize \(batchSize) concatenated")
         }
         let page = try await store.orders(
             placedIn: .allTime, after: OrderCursor(timestamp: Timestamp(secondsSince1970: 1), orderID: "p05"), limit: 4)
-        r.expect(page.map(\.id) == ["p06", "p07", "p08", "p09"],
-                 "page after (1, p05) limit 4 is \(page.map(\.id)), expected p06...p09")
+        r.expect(
+            page.map(\.id) == ["p06", "p07", "p08", "p09"],
+            "page after (1, p05) limit 4 is \(page.map(\.id)), expected p06...p09")
         let tail = try await store.orders(
             placedIn: timestamps(0..<2), after: OrderCursor(timestamp: Timestamp(secondsSince1970: 1), orderID: "p06"),
             limit: 10)
@@ -357,11 +377,15 @@ public struct OrderStoreConformance: Sendable {
         let mine = try await store.orders(ofCustomer: "nobody")
         r.expect(mine.isEmpty, "an empty store returned \(mine.count) orders of a customer")
         let summaries = try await RetentionStorage.customerSummaries(from: store, placedIn: .allTime)
-        r.expect(summaries.count == 0 && summaries.currency == nil,
-                 "an empty store's summaries have \(summaries.count) customers, currency \(String(describing: summaries.currency))")
+        r.expect(
+            summaries.count == 0 && summaries.currency == nil,
+            "an empty store's summaries have \(summaries.count) customers, "
+                + "currency \(String(describing: summaries.currency))"
+        )
         let activity = try await RetentionStorage.purchaseActivity(from: store, unit: .month, calendar: .utc)
-        r.expect(activity.customerCount == 0 && activity.pairCount == 0,
-                 "an empty store's activity has \(activity.customerCount) customers")
+        r.expect(
+            activity.customerCount == 0 && activity.pairCount == 0,
+            "an empty store's activity has \(activity.customerCount) customers")
     }
 
     private func customerOrders(_ store: any OrderStore, _ r: Recorder) async throws {
@@ -424,8 +448,9 @@ public struct OrderStoreConformance: Sendable {
                     let got = try await RetentionStorage.purchaseActivity(
                         from: store, placedIn: range, unit: unit, calendar: calendar)
                     let label = "\(zone) \(unit) \(name)"
-                    r.expect(got.unit == unit && got.timeZoneIdentifier == calendar.timeZone.identifier,
-                             "\(label): result labelled \(got.unit) \(got.timeZoneIdentifier)")
+                    r.expect(
+                        got.unit == unit && got.timeZoneIdentifier == calendar.timeZone.identifier,
+                        "\(label): result labelled \(got.unit) \(got.timeZoneIdentifier)")
                     r.expect(isAscendingByBytes(got.customerIDs), "\(label): customer ids not ascending by bytes")
                     var mismatches = 0
                     for (index, id) in got.customerIDs.enumerated() {
@@ -433,8 +458,10 @@ public struct OrderStoreConformance: Sendable {
                         if periods != want[id]?.sorted() { mismatches += 1 }
                     }
                     mismatches += abs(got.customerCount - want.count)
-                    r.expect(mismatches == 0, "\(label): \(mismatches) customers' periods differ "
-                        + "(\(got.customerCount) customers, expected \(want.count))")
+                    r.expect(
+                        mismatches == 0,
+                        "\(label): \(mismatches) customers' periods differ "
+                            + "(\(got.customerCount) customers, expected \(want.count))")
                 }
             }
         }
@@ -480,7 +507,9 @@ public struct OrderStoreConformance: Sendable {
     {
         var result: [Order] = []
         for try await batch in store.orders(placedIn: range, batchSize: batchSize) {
-            if batch.count > batchSize { throw ConformanceFailure(check: "paging", message: "a batch exceeded its size") }
+            if batch.count > batchSize {
+                throw ConformanceFailure(check: "paging", message: "a batch exceeded its size")
+            }
             result += batch
         }
         return result

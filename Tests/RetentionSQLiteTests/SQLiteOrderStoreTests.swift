@@ -45,9 +45,11 @@ struct SQLiteOrderStoreTests {
         #expect(SQLiteOrderStore.schemaVersion == 1)
         #expect(try await store.count() == 0)
         // The schema is what the documentation says.
-        let tables = try sqliteRows(path, "SELECT name FROM sqlite_master WHERE type IN ('table', 'index') ORDER BY name")
-        #expect(tables.contains("orders") && tables.contains("orders_by_time") && tables.contains("orders_by_customer")
-            && tables.contains("store_currency"))
+        let tables = try sqliteRows(
+            path, "SELECT name FROM sqlite_master WHERE type IN ('table', 'index') ORDER BY name")
+        #expect(
+            tables.contains("orders") && tables.contains("orders_by_time") && tables.contains("orders_by_customer")
+                && tables.contains("store_currency"))
         #expect(try sqliteRows(path, "PRAGMA journal_mode") == ["wal"])
     }
 
@@ -57,8 +59,9 @@ struct SQLiteOrderStoreTests {
         do {
             let store = try SQLiteOrderStore(path: path, configuration: .init(synchronous: .full))
             try await store.append([
-                Order(id: "1", customerID: "a", timestamp: Timestamp(secondsSince1970: 5), amount: 1_234,
-                      currency: Currency("KWD")),
+                Order(
+                    id: "1", customerID: "a", timestamp: Timestamp(secondsSince1970: 5), amount: 1_234,
+                    currency: Currency("KWD"))
             ])
         }
         let reopened = try SQLiteOrderStore(path: path)
@@ -108,7 +111,8 @@ struct SQLiteOrderStoreTests {
             for (index, store) in [first, second].enumerated() {
                 group.addTask {
                     for batch in 0..<20 {
-                        try await store.append((0..<10).map { order("s\(index)-\(batch)-\($0)", "c\(index)", Int64(batch), 1) })
+                        try await store.append(
+                            (0..<10).map { order("s\(index)-\(batch)-\($0)", "c\(index)", Int64(batch), 1) })
                     }
                 }
             }
@@ -124,8 +128,9 @@ struct SQLiteOrderStoreTests {
             extendedResultCode: 1555, message: "UNIQUE constraint failed: orders.order_id",
             sql: "INSERT INTO orders VALUES (?)", arguments: [.text("1001"), .integer(5), .null])
         #expect(error.resultCode == 19)
-        #expect(error.description == "SQLite error 1555 (constraint failed): UNIQUE constraint failed: orders.order_id"
-            + " - while executing `INSERT INTO orders VALUES (?)` with arguments [\"1001\", 5, NULL]")
+        #expect(
+            error.description == "SQLite error 1555 (constraint failed): UNIQUE constraint failed: orders.order_id"
+                + " - while executing `INSERT INTO orders VALUES (?)` with arguments [\"1001\", 5, NULL]")
         #expect(throws: SQLiteError.self) { _ = try SQLiteOrderStore(path: directory.path("missing/dir/x.sqlite")) }
     }
 
@@ -147,7 +152,8 @@ struct SQLiteOrderStoreTests {
             let plan = try sqliteRows(path, "EXPLAIN QUERY PLAN " + sql, column: 3, bindAll: 1).joined(separator: " | ")
             #expect(plan.contains("orders_by_time"), "\(plan)")
         }
-        let plan = try sqliteRows(path, "EXPLAIN QUERY PLAN " + SQLiteOrderStore.SQL.ordersOfCustomer, column: 3, bindAll: 1)
+        let plan = try sqliteRows(
+            path, "EXPLAIN QUERY PLAN " + SQLiteOrderStore.SQL.ordersOfCustomer, column: 3, bindAll: 1)
         #expect(plan.joined().contains("orders_by_customer"), "\(plan)")
     }
 }
@@ -156,7 +162,9 @@ struct SQLiteOrderStoreTests {
 
 private func sqliteOpen(_ path: String) throws -> OpaquePointer {
     var db: OpaquePointer?
-    guard sqlite3_open(path, &db) == SQLITE_OK, let db else { throw SQLiteError(extendedResultCode: 1, message: "open") }
+    guard sqlite3_open(path, &db) == SQLITE_OK, let db else {
+        throw SQLiteError(extendedResultCode: 1, message: "open")
+    }
     return db
 }
 
@@ -164,7 +172,8 @@ private func sqliteExecute(_ path: String, _ sql: String) throws {
     let db = try sqliteOpen(path)
     defer { sqlite3_close(db) }
     guard sqlite3_exec(db, sql, nil, nil, nil) == SQLITE_OK else {
-        throw SQLiteError(extendedResultCode: sqlite3_extended_errcode(db), message: String(cString: sqlite3_errmsg(db)))
+        throw SQLiteError(
+            extendedResultCode: sqlite3_extended_errcode(db), message: String(cString: sqlite3_errmsg(db)))
     }
 }
 

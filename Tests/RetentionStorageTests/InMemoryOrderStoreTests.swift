@@ -36,7 +36,8 @@ struct InMemoryOrderStoreTests {
         let summaries = try await store.customerSummaries(placedIn: .allTime)
         #expect(summaries.customerIDs == ["alice", "bob"])
         let alice = summaries.summaries[0]
-        #expect(alice.purchases == 2 && alice.purchaseAmount == 3_700 && alice.refunds == 1 && alice.refundAmount == -500)
+        #expect(
+            alice.purchases == 2 && alice.purchaseAmount == 3_700 && alice.refunds == 1 && alice.refundAmount == -500)
         #expect(alice.firstPurchase == 100 && alice.lastPurchase == 200 && alice.firstInstantAmount == 2_500)
         let bob = summaries.summaries[1]
         #expect(bob.purchases == 2 && bob.firstInstantPurchases == 2 && bob.firstInstantAmount == 2_000)
@@ -76,7 +77,10 @@ struct InMemoryOrderStoreTests {
         let label = activity.periodsByCustomer.mapValues { $0.map(\.description) }
         #expect(label == ["a": ["2024-01", "2024-02"], "b": ["2024-02"], "c": ["2024-03"]])
         let utc = try await store.purchaseActivity(placedIn: .allTime, unit: .month, calendar: .utc)
-        #expect(utc.periodsByCustomer.mapValues { $0.map(\.description) } == ["a": ["2024-01"], "b": ["2024-01"], "c": ["2024-03"]])
+        #expect(
+            utc.periodsByCustomer.mapValues { $0.map(\.description) } == [
+                "a": ["2024-01"], "b": ["2024-01"], "c": ["2024-03"],
+            ])
         let cells = activity.cohortCounts().map { "\($0.cohort) +\($0.offset): \($0.customers)" }
         #expect(cells == ["2024-01 +0: 1", "2024-01 +1: 1", "2024-02 +0: 1", "2024-03 +0: 1"])
     }
@@ -85,12 +89,16 @@ struct InMemoryOrderStoreTests {
         let berlin = try #require(PeriodCalendar(identifier: "Europe/Berlin"))
         // 2024-03-31T01:00Z and 2024-10-27T01:00Z are Berlin's DST changes.
         let segments = berlin.utcOffsetSegments(covering: 1_704_067_200..<1_735_689_600)
-        #expect(segments == [
-            UTCOffsetSegment(instants: 1_704_067_200..<1_711_846_800, utcOffset: 3_600),
-            UTCOffsetSegment(instants: 1_711_846_800..<1_729_990_800, utcOffset: 7_200),
-            UTCOffsetSegment(instants: 1_729_990_800..<1_735_689_600, utcOffset: 3_600),
-        ])
-        #expect(PeriodCalendar.utc.utcOffsetSegments(covering: 0..<100) == [UTCOffsetSegment(instants: 0..<100, utcOffset: 0)])
+        #expect(
+            segments == [
+                UTCOffsetSegment(instants: 1_704_067_200..<1_711_846_800, utcOffset: 3_600),
+                UTCOffsetSegment(instants: 1_711_846_800..<1_729_990_800, utcOffset: 7_200),
+                UTCOffsetSegment(instants: 1_729_990_800..<1_735_689_600, utcOffset: 3_600),
+            ])
+        #expect(
+            PeriodCalendar.utc.utcOffsetSegments(covering: 0..<100) == [
+                UTCOffsetSegment(instants: 0..<100, utcOffset: 0)
+            ])
         #expect(PeriodCalendar.utc.utcOffsetSegments(covering: 5..<5).isEmpty)
     }
 

@@ -33,7 +33,8 @@ struct OrderStoreConformanceTests {
                 return try await inner.orders(placedIn: range, after: cursor, limit: limit).reversed()
             case .closedUpperBound:
                 let upper = Timestamp(secondsSince1970: range.upperBound.secondsSince1970 &+ 1)
-                return try await inner.orders(placedIn: range.lowerBound..<Swift.max(upper, range.upperBound), after: cursor, limit: limit)
+                return try await inner.orders(
+                    placedIn: range.lowerBound..<Swift.max(upper, range.upperBound), after: cursor, limit: limit)
             case .oversizedPages:
                 return try await inner.orders(placedIn: range, after: cursor, limit: limit + 1)
             default:

@@ -4,7 +4,7 @@ import Testing
 
 /// The adapter example of Documentation/StorageAdapters.md, verbatim: it must compile and pass the suite.
 public actor DictionaryOrderStore: OrderStore {
-    private var byID: [[UInt8]: Order] = [:]   // keyed by the id's UTF-8 bytes (rule 6)
+    private var byID: [[UInt8]: Order] = [:]  // keyed by the id's UTF-8 bytes (rule 6)
     private var storeCurrency: Currency?
 
     public init() {}

@@ -8,12 +8,18 @@ struct SyntheticOrdersTests {
     // (and, for SplitMix64 seed 0 and xoshiro256** state (1, 2, 3, 4), the values published with it).
     @Test func splitMix64MatchesTheReference() {
         var rng = SplitMix64(seed: 0)
-        #expect([rng.next(), rng.next(), rng.next()] == [0xE220_A839_7B1D_CDAF, 0x6E78_9E6A_A1B9_65F4, 0x06C4_5D18_8009_454F])
+        #expect(
+            [rng.next(), rng.next(), rng.next()] == [
+                0xE220_A839_7B1D_CDAF, 0x6E78_9E6A_A1B9_65F4, 0x06C4_5D18_8009_454F,
+            ])
     }
 
     @Test func xoshiroMatchesTheReference() {
         var fixed = Xoshiro256StarStar(state: (1, 2, 3, 4))
-        #expect([fixed.next(), fixed.next(), fixed.next(), fixed.next()] == [11520, 0, 1_509_978_240, 1_215_971_899_390_074_240])
+        #expect(
+            [fixed.next(), fixed.next(), fixed.next(), fixed.next()] == [
+                11520, 0, 1_509_978_240, 1_215_971_899_390_074_240,
+            ])
         var seeded = Xoshiro256StarStar(seed: 42)
         #expect(
             [seeded.next(), seeded.next(), seeded.next()]
