@@ -114,7 +114,7 @@ public final class SQLiteOrderStore: SummarizingOrderStore, Sendable {
     }
 
     /// The file's `PRAGMA user_version`.
-    public func storedSchemaVersion() throws -> Int {
+    public func storedSchemaVersion() async throws -> Int {
         try state.withLock { state throws -> Int in Int(try state.connection.execute("PRAGMA user_version") ?? "0") ?? 0
         }
     }
@@ -138,7 +138,7 @@ public final class SQLiteOrderStore: SummarizingOrderStore, Sendable {
     // MARK: - OrderStore
 
     @discardableResult
-    public func append(_ orders: [Order]) throws -> AppendSummary {
+    public func append(_ orders: [Order]) async throws -> AppendSummary {
         try state.withLock { state throws -> AppendSummary in
             let connection = state.connection
             return try connection.transaction(immediate: true) { () throws -> AppendSummary in
@@ -176,7 +176,9 @@ public final class SQLiteOrderStore: SummarizingOrderStore, Sendable {
         }
     }
 
-    public func orders(placedIn range: Range<Timestamp>, after cursor: OrderCursor?, limit: Int) throws -> [Order] {
+    public func orders(placedIn range: Range<Timestamp>, after cursor: OrderCursor?, limit: Int) async throws
+        -> [Order]
+    {
         guard limit >= 1 else { throw StoreError(.invalidArgument, "page limit \(limit) is below 1") }
         return try state.withLock { state throws -> [Order] in
             guard let currency = try SQLiteOrderStore.currency(state) else { return [] }
@@ -202,7 +204,7 @@ public final class SQLiteOrderStore: SummarizingOrderStore, Sendable {
         }
     }
 
-    public func orders(ofCustomer customerID: String) throws -> [Order] {
+    public func orders(ofCustomer customerID: String) async throws -> [Order] {
         try state.withLock { state throws -> [Order] in
             guard let currency = try SQLiteOrderStore.currency(state) else { return [] }
             var orders: [Order] = []
@@ -213,7 +215,7 @@ public final class SQLiteOrderStore: SummarizingOrderStore, Sendable {
         }
     }
 
-    public func count() throws -> Int {
+    public func count() async throws -> Int {
         try state.withLock { state throws -> Int in
             var count = 0
             try state.connection.query(SQL.count, []) { count = Int($0.int64(0)) }
@@ -221,7 +223,7 @@ public final class SQLiteOrderStore: SummarizingOrderStore, Sendable {
         }
     }
 
-    public func currency() throws -> Currency? {
+    public func currency() async throws -> Currency? {
         try state.withLock { state throws -> Currency? in try SQLiteOrderStore.currency(state) }
     }
 
@@ -235,7 +237,7 @@ public final class SQLiteOrderStore: SummarizingOrderStore, Sendable {
     ///
     /// - Returns: Customers with a row in `range`, ascending by id bytes (SQLite's BINARY collation).
     /// - Complexity: one scan of the range's rows through the (ts, order_id) index plus a sort by customer.
-    public func customerSummaries(placedIn range: Range<Timestamp>) throws -> CustomerSummaries {
+    public func customerSummaries(placedIn range: Range<Timestamp>) async throws -> CustomerSummaries {
         try state.withLock { state throws -> CustomerSummaries in
             let currency = try SQLiteOrderStore.currency(state)
             var ids: [String] = []
@@ -270,8 +272,8 @@ public final class SQLiteOrderStore: SummarizingOrderStore, Sendable {
     /// the database only does integer arithmetic.
     ///
     /// - Complexity: one scan of the range's purchases; *k* + 1 small inserts for *k* offset changes.
-    public func purchaseActivity(placedIn range: Range<Timestamp>, unit: PeriodUnit, calendar: PeriodCalendar) throws
-        -> PeriodActivity
+    public func purchaseActivity(placedIn range: Range<Timestamp>, unit: PeriodUnit, calendar: PeriodCalendar)
+        async throws -> PeriodActivity
     {
         try state.withLock { state throws -> PeriodActivity in
             let connection = state.connection

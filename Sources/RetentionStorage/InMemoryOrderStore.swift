@@ -38,7 +38,7 @@ public actor InMemoryOrderStore: SummarizingOrderStore {
     }
 
     @discardableResult
-    public func append(_ orders: [Order]) throws -> AppendSummary {
+    public func append(_ orders: [Order]) async throws -> AppendSummary {
         let batch = try OrderBatchRules.prepare(orders, storeCurrency: storeCurrency)
         // Validate everything before the first write, so a failing batch leaves no trace.
         var fresh: [Order] = []
@@ -67,7 +67,9 @@ public actor InMemoryOrderStore: SummarizingOrderStore {
         rowsOfCustomer[OrderKey(order.customerID), default: []].append(row)
     }
 
-    public func orders(placedIn range: Range<Timestamp>, after cursor: OrderCursor?, limit: Int) throws -> [Order] {
+    public func orders(placedIn range: Range<Timestamp>, after cursor: OrderCursor?, limit: Int) async throws
+        -> [Order]
+    {
         guard limit >= 1 else { throw StoreError(.invalidArgument, "page limit \(limit) is below 1") }
         let sorted = storeOrder()
         // First position whose order is inside the range and after the cursor.
@@ -91,15 +93,15 @@ public actor InMemoryOrderStore: SummarizingOrderStore {
         return page
     }
 
-    public func orders(ofCustomer customerID: String) -> [Order] {
+    public func orders(ofCustomer customerID: String) async throws -> [Order] {
         (rowsOfCustomer[OrderKey(customerID)] ?? []).map { rows[$0] }.sorted(by: OrderBatchRules.precedes)
     }
 
-    public func count() -> Int { rows.count }
+    public func count() async throws -> Int { rows.count }
 
-    public func currency() -> Currency? { storeCurrency }
+    public func currency() async throws -> Currency? { storeCurrency }
 
-    public func customerSummaries(placedIn range: Range<Timestamp>) -> CustomerSummaries {
+    public func customerSummaries(placedIn range: Range<Timestamp>) async throws -> CustomerSummaries {
         var summaries: [OrderKey: CustomerSummary] = [:]
         for order in rows where range.contains(order.timestamp) {
             summaries[OrderKey(order.customerID), default: CustomerSummary()]
@@ -112,7 +114,7 @@ public actor InMemoryOrderStore: SummarizingOrderStore {
     }
 
     public func purchaseActivity(placedIn range: Range<Timestamp>, unit: PeriodUnit, calendar: PeriodCalendar)
-        -> PeriodActivity
+        async throws -> PeriodActivity
     {
         var builder = PeriodActivity.Builder(unit: unit, timeZoneIdentifier: calendar.timeZone.identifier)
         for (customer, customerRows) in rowsOfCustomer.sorted(by: { $0.key < $1.key }) {

@@ -39,7 +39,7 @@ struct SQLiteOrderStoreTests {
     @Test func migratesAnEmptyFileToTheCurrentSchema() async throws {
         let directory = try TemporaryDirectory()
         let path = directory.path("empty.sqlite")
-        FileManager.default.createFile(atPath: path, contents: Data())
+        #expect(FileManager.default.createFile(atPath: path, contents: Data()))
         let store = try SQLiteOrderStore(path: path)
         #expect(try await store.storedSchemaVersion() == SQLiteOrderStore.schemaVersion)
         #expect(SQLiteOrderStore.schemaVersion == 1)
@@ -140,7 +140,7 @@ struct SQLiteOrderStoreTests {
         _ = try SQLiteOrderStore(path: path)
         try sqliteExecute(path, "INSERT INTO store_currency (id, code, minor_unit_digits) VALUES (1, 'USD', 9)")
         let store = try SQLiteOrderStore(path: path)
-        #expect { _ = try store.currency() } throws: { ($0 as? StoreError)?.code == .corruptData }
+        await #expect { _ = try await store.currency() } throws: { ($0 as? StoreError)?.code == .corruptData }
     }
 
     /// The page query must seek through the (ts, order_id) index, not scan from the range start on every page.

@@ -43,7 +43,7 @@ struct OrderStoreConformanceTests {
         }
 
         func orders(ofCustomer customerID: String) async throws -> [Order] {
-            await inner.orders(ofCustomer: customerID)
+            try await inner.orders(ofCustomer: customerID)
         }
 
         func customerSummaries(placedIn range: Range<Timestamp>) async throws -> CustomerSummaries {
