@@ -67,7 +67,7 @@ public final class SQLiteOrderStore: SummarizingOrderStore, Sendable {
                 )
                 """,
                 "CREATE INDEX orders_by_time ON orders (ts, order_id)",
-                "CREATE INDEX orders_by_customer ON orders (customer_id, ts)",
+                "CREATE INDEX orders_by_customer ON orders (customer_id, ts, amount)",
                 """
                 CREATE TABLE store_currency (
                     id INTEGER NOT NULL PRIMARY KEY CHECK (id = 1),
