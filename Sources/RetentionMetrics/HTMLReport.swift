@@ -55,7 +55,7 @@ public struct HTMLReport: Sendable, Hashable {
     private var windowLine: String {
         var parts: [String] = []
         if let from = report.from, let to = report.to {
-            parts.append("Window <b>\(F.escape(from))</b> to <b>\(F.escape(to))</b> (end excluded)")
+            parts.append(windowText(from: from, to: to))
         }
         parts.append("time zone <b>\(F.escape(report.timeZone))</b>")
         if let asOf = report.asOf {
@@ -65,11 +65,30 @@ public struct HTMLReport: Sendable, Hashable {
         return parts.joined(separator: " &middot; ")
     }
 
+    /// "Window 2024-01-01 to 2024-12-31" when the window is whole local days, else the two instants as given.
+    private func windowText(from: String, to: String) -> String {
+        if let calendar = PeriodCalendar(identifier: report.timeZone),
+            let start = try? TimestampParser.parse(from, in: calendar),
+            let end = try? TimestampParser.parse(to, in: calendar)
+        {
+            let first = calendar.localDay(of: start), next = calendar.localDay(of: end)
+            if calendar.startOfDay(first) == start, calendar.startOfDay(next) == end, first < next {
+                let last = next.adding(days: -1)
+                return "Window <b>\(F.escape(first.description))</b> to <b>\(F.escape(last.description))</b> "
+                    + "(whole days)"
+            }
+        }
+        return "Window <b>\(F.escape(from))</b> to <b>\(F.escape(to))</b> (end excluded)"
+    }
+
     // MARK: Headline figures
 
-    private var currencySuffix: String { report.currency.map { " " + F.escape($0) } ?? "" }
-
     private var moneyDigits: Int { F.fractionDigits(report.revenue) }
+
+    /// The currency code as a smaller unit after an amount.
+    private var currencySuffix: String {
+        report.currency.map { " <span class=\"unit\">" + F.escape($0) + "</span>" } ?? ""
+    }
 
     private func money(_ value: Double) -> String { F.fixed(value, digits: moneyDigits) + currencySuffix }
 
@@ -110,7 +129,8 @@ public struct HTMLReport: Sendable, Hashable {
             note: "still active at the end: \(F.count(retention.retained)) of \(F.count(retention.start))",
             reason: noStart)
         cards += card("Churn rate", retention.churnRate.map { F.percent($0) },
-            note: "1 &minus; retention rate" + (retention.lostRate.map { "; lost " + F.percent($0) + " of S" } ?? ""),
+            note: "1 &minus; retention rate"
+                + (retention.lostRate.map { "; " + F.percent($0) + " of the customers active at the start lapsed" } ?? ""),
             reason: noStart)
         let returning = r.returning
         cards += card("Returned (existing customers)", returning.rate.map { F.percent($0) },
@@ -228,11 +248,11 @@ public struct HTMLReport: Sendable, Hashable {
         body { margin: 0; background: #f5f6f8; color: #1b1f24;
           font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
           font-size: 15px; line-height: 1.45; }
-        main { max-width: 1320px; margin: 0 auto; padding: 28px 32px 40px; }
+        main { max-width: 1400px; margin: 0 auto; padding: 24px 24px 40px; }
         header h1 { margin: 0 0 4px; font-size: 28px; font-weight: 650; }
         .meta { margin: 0 0 20px; color: #57606a; font-size: 14px; }
         .meta b { color: #1b1f24; font-weight: 600; }
-        section { background: #ffffff; border: 1px solid #dde1e6; border-radius: 10px; padding: 18px 22px 20px;
+        section { background: #ffffff; border: 1px solid #dde1e6; border-radius: 10px; padding: 18px 20px 20px;
           margin: 0 0 20px; }
         h2 { margin: 0 0 6px; font-size: 19px; font-weight: 650; }
         .intro { margin: 0 0 12px; color: #414a55; max-width: 900px; font-size: 14px; }
@@ -245,6 +265,7 @@ public struct HTMLReport: Sendable, Hashable {
         .card .value { font-size: 26px; font-weight: 650; margin: 2px 0; font-variant-numeric: tabular-nums;
           overflow-wrap: anywhere; }
         .card .value.na { color: #8c959f; }
+        .card .value .unit { font-size: 15px; font-weight: 600; color: #57606a; }
         .card .note { font-size: 12.5px; color: #57606a; }
         figure { margin: 0; }
         .scroll { overflow-x: auto; }
@@ -253,7 +274,7 @@ public struct HTMLReport: Sendable, Hashable {
         svg .label { font-size: 13px; fill: #1b1f24; }
         svg .head { font-size: 12px; fill: #57606a; font-weight: 600; }
         svg .num { font-size: 12px; fill: #1b1f24; font-variant-numeric: tabular-nums; }
-        svg .cell { font-size: 12px; font-variant-numeric: tabular-nums; }
+        svg .cell { font-size: 11.5px; font-variant-numeric: tabular-nums; }
         svg .tick { font-size: 11px; fill: #57606a; font-variant-numeric: tabular-nums; }
         svg .axis-title { font-size: 12px; fill: #414a55; font-weight: 600; }
         svg .legend { font-size: 12px; fill: #1b1f24; }

@@ -108,8 +108,16 @@ enum HTMLCharts {
         return min(F.ticks(upTo: max(later, 0.01)).last!, 1)
     }
 
-    static let heatCellWidth = 54.0
+    /// The width charts aim to fit in: the page's content column at a 1366 px wide window. Wider charts (many
+    /// offsets or periods) scroll sideways inside their section instead of shrinking their text.
+    static let contentWidth = 1240.0
+
     static let heatCellHeight = 26.0
+
+    /// Cells are as wide as the page allows, between 46 px (room for "100.0%") and 58 px.
+    static func heatCellWidth(columns: Int, labels: Double) -> Double {
+        min(max((contentWidth - labels - 16) / Double(max(columns, 1)), 46), 58)
+    }
 
     static func heatmap(_ cells: [RetentionReport.CohortCell], unit: PeriodUnit) -> String {
         let rows = cohortRows(cells)
@@ -119,7 +127,8 @@ enum HTMLCharts {
             .max()! + 16
         let sizeWidth = (rows.map { F.textWidth(F.count($0.size), fontSize: font) }
             + [F.textWidth("Customers", fontSize: font)]).max()! + 16
-        let cellWidth = heatCellWidth, cellHeight = heatCellHeight
+        let cellWidth = heatCellWidth(columns: maxOffset + 1, labels: labelWidth + sizeWidth)
+        let cellHeight = heatCellHeight
         let left = 8.0, top = 52.0
         let gridLeft = left + labelWidth + sizeWidth
         let gridWidth = Double(maxOffset + 1) * cellWidth
@@ -173,10 +182,11 @@ enum HTMLCharts {
                 x: legendLeft + Double(step) * legendWidth / Double(steps), y: legendTop + 8,
                 width: legendWidth / Double(steps) + 0.5, height: 12, fill: F.hex(F.sequential(t)))
         }
-        for tick in F.ticks(upTo: scaleMaximum, target: 4) where tick <= scaleMaximum + 1e-12 {
+        for tick in F.ticks(upTo: scaleMaximum, target: 5) where tick <= scaleMaximum + 1e-12 {
             let x = legendLeft + tick / scaleMaximum * legendWidth
             canvas.line(x1: x, y1: legendTop + 20, x2: x, y2: legendTop + 25, stroke: axisColour)
-            canvas.text(F.percent(tick, digits: tick * 100 == (tick * 100).rounded() ? 0 : 1), x: x,
+            let whole = abs(tick * 100 - (tick * 100).rounded()) < 1e-9
+            canvas.text(F.percent(tick, digits: whole ? 0 : 1), x: x,
                 y: legendTop + 37, anchor: "middle", className: "tick")
         }
         return canvas.svg
@@ -221,7 +231,7 @@ enum HTMLCharts {
         let legendWidth = (series.map { F.textWidth($0.label, fontSize: font) }.max() ?? 0) + 44
         let firstOffset = 1, lastOffset = max(maxOffset, 2)
         let span = Double(lastOffset - firstOffset)
-        let plotWidth = min(max(span * 64, 420), 1000)
+        let plotWidth = max(min(span * 64, contentWidth - 62 - 24 - legendWidth), 420)
         let plotHeight = 320.0
         let left = 62.0, top = 14.0, bottom = 52.0
         let width = left + plotWidth + 24 + legendWidth
@@ -255,9 +265,9 @@ enum HTMLCharts {
             let path = item.points.enumerated().map { index, point in
                 (index == 0 ? "M" : "L") + F.coordinate(x(point.0)) + " " + F.coordinate(y(point.1))
             }.joined(separator: " ")
-            let dash = item.wide ? " stroke-dasharray=\"7 4\"" : ""
+            let dash = item.wide ? " stroke-dasharray=\"7 4\"" : " stroke-opacity=\"0.85\""
             canvas.raw(
-                "<path d=\"\(path)\" fill=\"none\" stroke=\"\(item.colour)\" stroke-width=\"\(item.wide ? 3 : 2)\""
+                "<path d=\"\(path)\" fill=\"none\" stroke=\"\(item.colour)\" stroke-width=\"\(item.wide ? 3 : 1.75)\""
                     + "\(dash) stroke-linejoin=\"round\"><title>\(F.escape(item.label))</title></path>\n")
             for point in item.points {
                 canvas.raw(
@@ -331,11 +341,12 @@ enum HTMLCharts {
         let barWidth = max(slot * 0.72, 6)
         let tickLabels = yTicks.map { F.compact($0) }
         let left = (tickLabels.map { F.textWidth($0, fontSize: 11) }.max() ?? 0) + 44
-        let top = 36.0, plotHeight = 300.0, bottom = 52.0
+        let top = 36.0, plotHeight = 300.0, bottom = 28.0
         let plotWidth = slot * Double(periods.count)
         let legendWidth = 420.0
+        let labelWidth = periods.map { F.textWidth($0.period, fontSize: 11) }.max() ?? 0
         var canvas = SVGCanvas(
-            width: max(left + plotWidth + 16, left + legendWidth), height: top + plotHeight + bottom,
+            width: max(left + plotWidth + max(16, labelWidth / 2 - slot / 2 + 4), left + legendWidth), height: top + plotHeight + bottom,
             label: "Revenue by new and returning customers per period")
         func y(_ value: Double) -> Double { top + plotHeight - value / yMax * plotHeight }
 
@@ -355,7 +366,6 @@ enum HTMLCharts {
             unitText, x: 0, y: 0, anchor: "middle", className: "axis-title",
             extra: " transform=\"translate(14 \(F.coordinate(top + plotHeight / 2))) rotate(-90)\"")
 
-        let labelWidth = periods.map { F.textWidth($0.period, fontSize: 11) }.max() ?? 0
         let step = F.labelStep(slotWidth: slot, labelWidth: labelWidth)
         let suffix = currency.map { " " + $0 } ?? ""
         for (index, period) in periods.enumerated() {
