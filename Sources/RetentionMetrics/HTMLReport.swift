@@ -96,7 +96,7 @@ public struct HTMLReport: Sendable, Hashable {
     private func card(_ label: String, _ value: String?, note: String, reason: String) -> String {
         let shown = value.map { "<div class=\"value\">\($0)</div>" }
             ?? "<div class=\"value na\">n/a</div>"
-        let detail = value == nil ? "<div class=\"note\">\(F.escape(reason))</div>" : "<div class=\"note\">\(note)</div>"
+        let detail = "<div class=\"note\">" + (value == nil ? F.escape(reason) : note) + "</div>"
         return "<div class=\"card\"><div class=\"label\">\(F.escape(label))</div>\(shown)\(detail)</div>\n"
     }
 
@@ -130,7 +130,7 @@ public struct HTMLReport: Sendable, Hashable {
             reason: noStart)
         cards += card("Churn rate", retention.churnRate.map { F.percent($0) },
             note: "1 &minus; retention rate"
-                + (retention.lostRate.map { "; " + F.percent($0) + " of the customers active at the start lapsed" } ?? ""),
+                + (retention.lostRate.map { "; \(F.percent($0)) of the customers active at the start lapsed" } ?? ""),
             reason: noStart)
         let returning = r.returning
         cards += card("Returned (existing customers)", returning.rate.map { F.percent($0) },
@@ -140,7 +140,8 @@ public struct HTMLReport: Sendable, Hashable {
         cards += card("Spend uplift", r.spendUplift.map { ($0 >= 0 ? "+" : "") + F.percent($0) },
             note: "repeat-order AOV vs first-order AOV, all orders",
             reason: "needs both first and repeat purchases")
-        return "<section id=\"figures\">\n<h2>Headline figures</h2>\n<div class=\"cards\">\n\(cards)</div>\n</section>\n"
+        return "<section id=\"figures\">\n<h2>Headline figures</h2>\n<div class=\"cards\">\n\(cards)</div>\n"
+            + "</section>\n"
     }
 
     private var clvNote: String {

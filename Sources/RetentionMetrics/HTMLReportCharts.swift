@@ -346,7 +346,8 @@ enum HTMLCharts {
         let legendWidth = 420.0
         let labelWidth = periods.map { F.textWidth($0.period, fontSize: 11) }.max() ?? 0
         var canvas = SVGCanvas(
-            width: max(left + plotWidth + max(16, labelWidth / 2 - slot / 2 + 4), left + legendWidth), height: top + plotHeight + bottom,
+            width: max(left + plotWidth + max(16, labelWidth / 2 - slot / 2 + 4), left + legendWidth),
+            height: top + plotHeight + bottom,
             label: "Revenue by new and returning customers per period")
         func y(_ value: Double) -> Double { top + plotHeight - value / yMax * plotHeight }
 

@@ -69,7 +69,10 @@ struct HTMLReportTests {
         #expect(retention.contains(">50.0%<"))
         #expect(retention.contains("(E &minus; N) / S = (2 &minus; 1) / 2"))
         #expect(Self.card("Churn rate", in: html)?.contains(">50.0%<") == true)
-        #expect(Self.card("Customer lifetime value", in: html)?.contains(">55.00 <span class=\"unit\">USD</span><") == true)
+        let clv = try #require(Self.card("Customer lifetime value", in: html))
+        #expect(clv.contains(">55.00 <span class=\"unit\">USD</span><"))
+        // 27.50 x (365.2425 / 29 = 12.59) a year x (2 x 29 / 365.2425 = 0.16) years
+        #expect(clv.contains("12.59/year &times; 0.16 years (from churn)"))
         // spend uplift 2000 / 2250 - 1 = -11.1%
         #expect(Self.card("Spend uplift", in: html)?.contains(">-11.1%<") == true)
     }
@@ -97,6 +100,22 @@ struct HTMLReportTests {
         let emptyHTML = HTMLReport(empty).html
         #expect(Self.card("Average order value", in: emptyHTML)?.contains("no orders in the window") == true)
         #expect(Self.card("Purchase frequency", in: emptyHTML)?.contains("no customers in the window") == true)
+    }
+
+    @Test func emptyPartsGiveASentenceNotAnEmptyChart() throws {
+        var report = try Self.februaryReport()
+        report.cohorts = report.cohorts.filter { $0.offset == 0 }
+        var html = HTMLReport(report).html
+        #expect(html.contains("No curves yet: no cohort has a month after its first."))
+        #expect(Self.occurrences(of: "<svg ", in: html) == 3)
+        report.cohorts = []
+        report.segments = []
+        report.revenueByPeriod = []
+        html = HTMLReport(report).html
+        #expect(!html.contains("<svg"))
+        #expect(html.contains("No cohorts: there are no orders."))
+        #expect(html.contains("No customers to segment."))
+        #expect(html.contains("No revenue to show."))
     }
 
     // MARK: Escaping
