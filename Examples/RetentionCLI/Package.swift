@@ -19,6 +19,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "RetentionMetrics", package: "RetentionMetrics"),
                 .product(name: "RetentionStorage", package: "RetentionMetrics"),
+                .product(name: "RetentionModels", package: "RetentionMetrics"),
             ]
         ),
         .executableTarget(name: "retention", dependencies: ["RetentionCLICore"]),
