@@ -23,7 +23,14 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "retention", dependencies: ["RetentionCLICore"]),
-        .testTarget(name: "RetentionCLITests", dependencies: ["RetentionCLICore"]),
+        .testTarget(
+            name: "RetentionCLITests",
+            dependencies: [
+                "RetentionCLICore",
+                .product(name: "RetentionStorage", package: "RetentionMetrics"),
+                .product(name: "RetentionModels", package: "RetentionMetrics"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

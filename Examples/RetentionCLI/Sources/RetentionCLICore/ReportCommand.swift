@@ -86,7 +86,7 @@ struct ReportCommand: ParsableCommand {
 
     private func writeText(_ report: RetentionReport, to out: BufferedWriter) {
         let money = report.currency.map { " " + $0 } ?? ""
-        out.line("Window    [\(report.from ?? "?"), \(report.to ?? "?")) in \(report.timeZone)")
+        out.line("Window    [\(report.from ?? "?"), \(report.to ?? "?")) in \(global.timeZone)")
         out.line("As of     \(report.asOf ?? "n/a") (cohorts and segments)")
         out.line()
         var headline = Table(columns: ["figure", "value"])
