@@ -1,0 +1,145 @@
+/// An ``OrderStore`` that computes per-customer aggregates itself (push-down), so that a database answers with
+/// one row per customer instead of shipping every order.
+///
+/// Both requirements have scanning defaults, so an adapter can push down one and inherit the other. Results
+/// must equal what the scan computes (the `OrderStoreConformance` suite checks it):
+///
+///     customerSummaries(placedIn: r)  ==  OrderLedger(orders in r).summaries(), customers without rows dropped
+///     purchaseActivity(placedIn: r, unit: u, calendar: c)
+///         ==  distinct (customerID, c.period(u, of: t)) over orders in r with amount >= 0
+///
+/// ```swift
+/// let summaries = try await customerSummaries(from: store, placedIn: .allTime)   // pushes down when it can
+/// ```
+public protocol SummarizingOrderStore: OrderStore {
+    /// One ``CustomerSummary`` per customer with at least one order (purchase or refund) in `range`, customers
+    /// ascending by id as UTF-8 bytes; `currency` is `nil` when the range holds no order.
+    func customerSummaries(placedIn range: Range<Timestamp>) async throws -> CustomerSummaries
+
+    /// The distinct (customer, period) pairs of the purchases (amount >= 0) placed in `range`, periods of
+    /// `unit` local to `calendar`'s time zone.
+    func purchaseActivity(placedIn range: Range<Timestamp>, unit: PeriodUnit, calendar: PeriodCalendar) async throws
+        -> PeriodActivity
+}
+
+extension SummarizingOrderStore {
+    /// Default: scans the range (see ``OrderStore/scanCustomerSummaries(placedIn:batchSize:)``).
+    public func customerSummaries(placedIn range: Range<Timestamp>) async throws -> CustomerSummaries {
+        try await scanCustomerSummaries(placedIn: range)
+    }
+
+    /// Default: scans the range (see ``OrderStore/scanPurchaseActivity(placedIn:unit:calendar:batchSize:)``).
+    public func purchaseActivity(placedIn range: Range<Timestamp>, unit: PeriodUnit, calendar: PeriodCalendar)
+        async throws -> PeriodActivity
+    {
+        try await scanPurchaseActivity(placedIn: range, unit: unit, calendar: calendar)
+    }
+}
+
+extension OrderStore {
+    /// Per-customer summaries computed in Swift from the orders of `range`, read in batches.
+    ///
+    ///     summary(customer) = fold CustomerSummary.record over the customer's orders in range
+    ///
+    /// - Returns: The same value a ``SummarizingOrderStore`` must return: customers with at least one row,
+    ///   ascending by id bytes.
+    /// - Complexity: O(*n*) for *n* orders in the range; memory O(customers + `batchSize`).
+    public func scanCustomerSummaries(placedIn range: Range<Timestamp>, batchSize: Int = 10_000) async throws
+        -> CustomerSummaries
+    {
+        var position: [OrderKey: Int] = [:]
+        var ids: [String] = []
+        var summaries: [CustomerSummary] = []
+        var currency: Currency?
+        for try await batch in orders(placedIn: range, batchSize: batchSize) {
+            for order in batch {
+                currency = currency ?? order.currency
+                let key = OrderKey(order.customerID)
+                let index: Int
+                if let existing = position[key] {
+                    index = existing
+                } else {
+                    index = ids.count
+                    position[key] = index
+                    ids.append(order.customerID)
+                    summaries.append(CustomerSummary())
+                }
+                summaries[index].record(timestamp: order.timestamp.secondsSince1970, amount: order.amount)
+            }
+        }
+        let order = ids.indices.sorted { ids[$0].utf8.lexicographicallyPrecedes(ids[$1].utf8) }
+        return CustomerSummaries(
+            customerIDs: order.map { ids[$0] }, summaries: order.map { summaries[$0] }, currency: currency)
+    }
+
+    /// Purchase activity computed in Swift from the orders of `range`, read in batches.
+    ///
+    /// - Returns: The same value a ``SummarizingOrderStore`` must return.
+    /// - Complexity: O(*n* + *p* log *p*) for *n* orders and *p* distinct (customer, period) pairs.
+    public func scanPurchaseActivity(
+        placedIn range: Range<Timestamp>, unit: PeriodUnit, calendar: PeriodCalendar, batchSize: Int = 10_000
+    ) async throws -> PeriodActivity {
+        var periods: [OrderKey: Set<Int64>] = [:]
+        for try await batch in orders(placedIn: range, batchSize: batchSize) {
+            for order in batch where order.amount >= 0 {
+                periods[OrderKey(order.customerID), default: []].insert(
+                    calendar.period(unit, of: order.timestamp).index)
+            }
+        }
+        var builder = PeriodActivity.Builder(unit: unit, timeZoneIdentifier: calendar.timeZone.identifier)
+        for (customer, set) in periods.sorted(by: { $0.key < $1.key }) {
+            for period in set.sorted() { builder.add(customerID: customer.value, periodIndex: period) }
+        }
+        return builder.build()
+    }
+}
+
+/// Streams the orders of `range` from `store` into an ``OrderLedger``, one batch at a time.
+///
+/// ```swift
+/// let ledger = try await loadLedger(from: store, placedIn: .allTime)
+/// ledger.count   // every order of the store
+/// ```
+///
+/// - Parameters:
+///   - store: Any order store.
+///   - range: Half-open interval of instants; every order by default.
+///   - batchSize: Orders per read.
+/// - Returns: A ledger of the range's orders, in store order (timestamp, then order id).
+/// - Throws: The store's read errors, or ``LedgerError`` (e.g. two ids that differ as bytes but are
+///   canonically equivalent Swift strings with different content).
+/// - Complexity: O(*n*) for *n* orders; memory O(*n*) for the ledger plus one batch.
+public func loadLedger(
+    from store: some OrderStore, placedIn range: Range<Timestamp> = .allTime, batchSize: Int = 10_000
+) async throws -> OrderLedger {
+    var ledger = OrderLedger()
+    for try await batch in store.orders(placedIn: range, batchSize: batchSize) {
+        try ledger.append(contentsOf: batch)
+    }
+    return ledger
+}
+
+/// Per-customer summaries of the orders in `range`: pushed down to the store when it is a
+/// ``SummarizingOrderStore``, computed by a scan otherwise.
+///
+/// - Returns: One summary per customer with a row in the range, ascending by customer id bytes.
+/// - Complexity: the store's query, or O(*n*) reads.
+public func customerSummaries(from store: some OrderStore, placedIn range: Range<Timestamp> = .allTime) async throws
+    -> CustomerSummaries
+{
+    if let summarizing = store as? any SummarizingOrderStore {
+        return try await summarizing.customerSummaries(placedIn: range)
+    }
+    return try await store.scanCustomerSummaries(placedIn: range)
+}
+
+/// Distinct (customer, period) purchase pairs of `range`: pushed down when the store can, scanned otherwise.
+public func purchaseActivity(
+    from store: some OrderStore, placedIn range: Range<Timestamp> = .allTime, unit: PeriodUnit,
+    calendar: PeriodCalendar
+) async throws -> PeriodActivity {
+    if let summarizing = store as? any SummarizingOrderStore {
+        return try await summarizing.purchaseActivity(placedIn: range, unit: unit, calendar: calendar)
+    }
+    return try await store.scanPurchaseActivity(placedIn: range, unit: unit, calendar: calendar)
+}
