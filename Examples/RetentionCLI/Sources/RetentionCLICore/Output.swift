@@ -76,6 +76,10 @@ final class BufferedWriter {
         text.withUTF8 { append($0) }
     }
 
+    func write(_ bytes: [UInt8]) {
+        bytes.withUnsafeBufferPointer { append($0) }
+    }
+
     func line(_ text: String = "") {
         write(text)
         buffer.append(0x0A)

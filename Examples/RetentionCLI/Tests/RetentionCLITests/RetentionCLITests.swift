@@ -304,3 +304,32 @@ struct BufferedWriterTests {
         #expect(sink.writes.dropLast().allSatisfy { $0 == 65_500 })
     }
 }
+
+struct GenerateCommandTests {
+    @Test func writesTheLibrarysSyntheticOrdersDeterministically() async throws {
+        let first = await retention("generate", "--orders", "1000", "--seed", "7")
+        let second = await retention("generate", "--orders", "1000", "--seed", "7")
+        #expect(first.code == 0)
+        #expect(first.output == second.output)
+        let lines = first.output.split(separator: "\n")
+        #expect(lines.count == 1001)
+        #expect(lines[0] == "order_id,customer_id,timestamp,amount,currency")
+        let (ledger, report) = try CSVOrderReader.loadLedger(bytes: Array(first.output.utf8))
+        #expect(report.ordersLoaded == 1000)
+        #expect(ledger.orders == Array(SyntheticOrders(count: 1000, seed: 7)))
+        #expect(ledger.customerCount == 333)
+        // --output writes the same bytes to a file.
+        let path = fixture("", name: "generated.csv")
+        let toFile = await retention("generate", "--orders", "1000", "--seed", "7", "--output", path)
+        #expect(toFile.code == 0 && toFile.output == "")
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == first.output)
+        let different = await retention("generate", "--orders", "1000", "--seed", "8")
+        #expect(different.output != first.output)
+    }
+
+    @Test func impossibleCustomerCountIsAUsageError() async {
+        let result = await retention("generate", "--orders", "10", "--customers", "20")
+        #expect(result.code == 64)
+        #expect(result.errors == "error: --customers must be in 1...10 (every customer has at least one order)\n")
+    }
+}
