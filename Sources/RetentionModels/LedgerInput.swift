@@ -40,7 +40,8 @@ public enum LedgerInput {
     ///     day = calendar.localDayNumber(timestamp);  amount = sum of the day's minor units / minorUnitsPerMajor
     ///
     /// ```swift
-    /// let purchases = LedgerInput.purchases(ledger, calendar: .utc, observationEnd: CivilDate(year: 1998, month: 6, day: 30)!)
+    /// let end = CivilDate(year: 1998, month: 6, day: 30)!
+    /// let purchases = LedgerInput.purchases(ledger, calendar: .utc, observationEnd: end)
     /// ```
     ///
     /// - Parameters:

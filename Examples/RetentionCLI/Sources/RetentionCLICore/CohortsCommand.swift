@@ -32,15 +32,19 @@ struct CohortsCommand: ParsableCommand {
             ledger: ledger, unit: period, calendar: calendar, asOf: Timestamp(secondsSince1970: cutoff))
         let out = BufferedWriter()
         defer { out.flush() }
-        let rows = table.rows.map {
-            (cohort: $0.cohort.description, offset: $0.offset, active: $0.active, size: $0.size, retention: $0.retention)
-        }
         switch global.format ?? .csv {
-        case .text: writeTriangle(rows.map { ($0.cohort, $0.offset, $0.size, $0.retention) }, unit: period, to: out)
+        case .text:
+            writeTriangle(
+                table.rows.map { ($0.cohort.description, $0.offset, $0.size, $0.retention) }, unit: period, to: out)
         case let format:
             Table(
                 columns: ["cohort", "offset", "active", "size", "retention"],
-                rows: rows.map { [.text($0.cohort), .int($0.offset), .int($0.active), .int($0.size), .number($0.retention)] }
+                rows: table.rows.map { row -> [Cell] in
+                    [
+                        .text(row.cohort.description), .int(row.offset), .int(row.active), .int(row.size),
+                        .number(row.retention),
+                    ]
+                }
             ).write(format, to: out)
         }
     }

@@ -28,6 +28,11 @@ enum Cell {
         }
     }
 
+    var isText: Bool {
+        if case .text = self { return true }
+        return false
+    }
+
     var isNumeric: Bool {
         switch self {
         case .integer, .number, .decimal: true
@@ -94,7 +99,7 @@ struct Table {
         var widths = columns.map(\.count)
         for row in texts { for (index, text) in row.enumerated() { widths[index] = max(widths[index], text.count) } }
         let numeric = columns.indices.map { column in
-            rows.contains { $0[column].isNumeric } && !rows.contains { if case .text = $0[column] { true } else { false } }
+            rows.contains { $0[column].isNumeric } && !rows.contains { $0[column].isText }
         }
         func line(_ cells: [String]) -> String {
             cells.enumerated().map { index, text in
