@@ -59,13 +59,33 @@ public enum CSVOrderWriter {
         try sink.close()
     }
 
-    static func appendHeader(to bytes: inout [UInt8]) {
+    /// Appends the header line (with its line end) to `bytes`, for writers that stream to their own sink.
+    ///
+    /// ```swift
+    /// var bytes: [UInt8] = []
+    /// CSVOrderWriter.appendHeader(to: &bytes)
+    /// for order in orders { CSVOrderWriter.appendRow(order, to: &bytes) }   // == Array(string(orders).utf8)
+    /// ```
+    ///
+    /// - Parameter bytes: The buffer to extend.
+    /// - Complexity: O(1).
+    public static func appendHeader(to bytes: inout [UInt8]) {
         bytes.append(contentsOf: header.utf8)
         bytes.append(0x0A)
     }
 
-    /// Appends one row (with its line end) to `bytes`.
-    static func appendRow(_ order: Order, to bytes: inout [UInt8]) {
+    /// Appends one row (with its line end) to `bytes`, exactly as ``string(_:)`` writes it.
+    ///
+    /// ```swift
+    /// var bytes: [UInt8] = []
+    /// CSVOrderWriter.appendRow(order, to: &bytes)   // "1001,alice,2024-03-01T12:00:00Z,25.00,USD\n"
+    /// ```
+    ///
+    /// - Parameters:
+    ///   - order: The order.
+    ///   - bytes: The buffer to extend.
+    /// - Complexity: O(*n*) in the row's length.
+    public static func appendRow(_ order: Order, to bytes: inout [UInt8]) {
         appendField(order.id, to: &bytes)
         bytes.append(0x2C)
         appendField(order.customerID, to: &bytes)
