@@ -32,7 +32,7 @@ struct CohortsCommand: ParsableCommand {
             ledger: ledger, unit: period, calendar: calendar, asOf: Timestamp(secondsSince1970: cutoff))
         let out = BufferedWriter()
         defer { out.flush() }
-        switch global.format ?? .csv {
+        switch try global.outputFormat(default: .csv) {
         case .text:
             writeTriangle(
                 table.rows.map { ($0.cohort.description, $0.offset, $0.size, $0.retention) }, unit: period, to: out)

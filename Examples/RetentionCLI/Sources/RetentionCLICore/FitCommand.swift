@@ -73,7 +73,7 @@ struct FitCommand: ParsableCommand {
         }
         let out = BufferedWriter()
         defer { out.flush() }
-        switch global.format ?? .text {
+        switch try global.outputFormat(default: .text) {
         case .json:
             out.line(
                 JSONValue.object([
@@ -89,7 +89,7 @@ struct FitCommand: ParsableCommand {
                 }
             }
             table.writeCSV(to: out)
-        case .text:
+        case .text, .html:  // html is refused by outputFormat(default:)
             let names = ["bgnbd": "BG/NBD", "paretonbd": "Pareto/NBD", "gammagamma": "Gamma-Gamma"]
             out.line(
                 "\(names[model.rawValue]!) fit on \(diagnostics.customers) customers, \(unit.rawValue)s, "
@@ -176,6 +176,6 @@ struct PredictCommand: ParsableCommand {
         }
         let out = BufferedWriter()
         defer { out.flush() }
-        table.write(global.format ?? .csv, to: out)
+        table.write(try global.outputFormat(default: .csv), to: out)
     }
 }

@@ -2,9 +2,9 @@ import ArgumentParser
 import RetentionMetrics
 import RetentionStorage
 
-/// How results are written. (`html` is planned: add a case here and in each command's `switch format`.)
+/// How results are written. `html` (a self-contained page with charts) is for `report` only.
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
-    case text, json, csv
+    case text, json, csv, html
 }
 
 /// A calendar day `YYYY-MM-DD` on the command line.
@@ -29,8 +29,17 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .customLong("time-zone"), help: "IANA time zone of every day and period boundary.")
     var timeZone = "UTC"
 
-    @Option(help: "Output format: text, json or csv (default depends on the subcommand).")
+    @Option(help: "Output format: text, json or csv; html for report (default depends on the subcommand).")
     var format: OutputFormat?
+
+    /// `--format`, or `fallback`; `html` is refused unless the subcommand renders it.
+    func outputFormat(default fallback: OutputFormat, allowsHTML: Bool = false) throws -> OutputFormat {
+        let chosen = format ?? fallback
+        if chosen == .html && !allowsHTML {
+            throw ValidationError("--format html is only available for `retention report`")
+        }
+        return chosen
+    }
 
     @Option(
         name: .customLong("as-of"), help: ArgumentHelp("The last observed day (default: the day of the last order).",

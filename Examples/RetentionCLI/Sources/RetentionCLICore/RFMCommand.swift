@@ -38,6 +38,6 @@ struct RFMCommand: ParsableCommand {
         }
         let out = BufferedWriter()
         defer { out.flush() }
-        table.write(global.format ?? .csv, to: out)
+        table.write(try global.outputFormat(default: .csv), to: out)
     }
 }

@@ -15,7 +15,7 @@ struct RateCommand: ParsableCommand {
         let retention = try RetentionRate(start: start, new: new, end: end)
         let out = BufferedWriter()
         defer { out.flush() }
-        switch global.format ?? .text {
+        switch try global.outputFormat(default: .text) {
         case .json:
             out.line(
                 JSONValue.object([
@@ -30,7 +30,7 @@ struct RateCommand: ParsableCommand {
                     .optional(retention.churnRate),
                 ]]
             ).writeCSV(to: out)
-        case .text:
+        case .text, .html:  // html is refused by outputFormat(default:)
             out.line("Retention rate  (E - N) / S = (\(end) - \(new)) / \(start) = \(percent(retention.rate))")
             out.line("Churn rate      1 - retention = \(percent(retention.churnRate))")
             if retention.rate == nil { out.line("n/a: no customers at the start (S = 0)") }

@@ -59,11 +59,11 @@ struct ReportCommand: ParsableCommand {
         let report = try RetentionReport(ledger, options: options)
         let out = BufferedWriter()
         defer { out.flush() }
-        switch global.format ?? .text {
+        switch try global.outputFormat(default: .text, allowsHTML: true) {
         case .json: out.line(try JSONValue.encode(report).rendered())
         case .csv: writeFigures(report, to: out)
         case .text: writeText(report, to: out)
-        // case .html: the HTML page goes here.
+        case .html: out.line(HTMLReport(report, title: "Retention report: \(file)").html)
         }
     }
 

@@ -39,6 +39,6 @@ struct SummaryCommand: ParsableCommand {
         }
         let out = BufferedWriter()
         defer { out.flush() }
-        table.write(global.format ?? .csv, to: out)
+        table.write(try global.outputFormat(default: .csv), to: out)
     }
 }

@@ -65,6 +65,7 @@ struct Table {
         case .csv: writeCSV(to: out)
         case .json: writeJSON(to: out)
         case .text: writeText(to: out)
+        case .html: preconditionFailure("outputFormat(default:) refuses html for tables")
         }
     }
 
