@@ -18,7 +18,9 @@ enum FastCSVLoader {
     /// Bytes read at a time from a file (whole lines are processed; a longer line grows the buffer).
     static let blockSize = 8 << 20
 
-    static func load(path: String, options: OrderInputOptions) throws(InputError) -> (OrderLedger, LoadReport)? {
+    static func load(
+        path: String, options: OrderInputOptions, blockSize: Int = FastCSVLoader.blockSize
+    ) throws(InputError) -> (OrderLedger, LoadReport)? {
         let header = try CSVOrderReader(path: path, options: options)
         guard var state = State(header: header, options: options) else { return nil }
         let descriptor = open(path, O_RDONLY)
@@ -28,7 +30,7 @@ enum FastCSVLoader {
         defer { _ = close(descriptor) }
         var size = stat()
         if fstat(descriptor, &size) == 0 { state.reserve(forFileBytes: Int(size.st_size)) }
-        var buffer = [UInt8](repeating: 0, count: blockSize)
+        var buffer = [UInt8](repeating: 0, count: Swift.max(1, blockSize))
         var filled = 0
         var atEOF = false
         var first = true
@@ -364,7 +366,7 @@ enum FastCSVLoader {
         else { return nil }
         // Days from civil (Howard Hinnant's algorithm).
         let y = month <= 2 ? year - 1 : year
-        let era = y / 400
+        let era = (y >= 0 ? y : y - 399) / 400
         let yearOfEra = y - era * 400
         let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
         let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
