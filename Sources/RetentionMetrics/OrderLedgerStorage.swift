@@ -51,7 +51,8 @@ package enum IDHash {
 }
 
 /// An open-addressing (linear probing) table of `Int32` values keyed by a 64-bit hash; callers confirm a hash
-/// match with their own equality test. Slots hold `value + 1`, 0 is empty. Load factor at most 0.7.
+/// match with their own equality test. Slots hold `value + 1`, 0 is empty. Load factor at most 1/2: a probe that
+/// misses costs the caller a comparison (often a cache miss), so short probe runs matter more than 4 bytes a slot.
 package struct IDHashTable: Sendable {
     @usableFromInline package var slots: [Int32]
     @usableFromInline package var mask: Int
@@ -60,7 +61,7 @@ package struct IDHashTable: Sendable {
     /// A table that holds `minimumCapacity` values without growing.
     package init(minimumCapacity: Int = 0) {
         var capacity = 16
-        while capacity * 7 < minimumCapacity * 10 + 10 { capacity *= 2 }
+        while capacity < minimumCapacity * 2 + 2 { capacity *= 2 }
         slots = [Int32](repeating: 0, count: capacity)
         mask = capacity - 1
     }
@@ -74,7 +75,7 @@ package struct IDHashTable: Sendable {
     }
 
     /// How many values fit before the table must grow.
-    package var capacity: Int { slots.count * 7 / 10 }
+    package var capacity: Int { slots.count / 2 }
 
     /// The first value under `hash` for which `matches` is true.
     @inlinable

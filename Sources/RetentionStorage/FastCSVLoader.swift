@@ -465,7 +465,7 @@ struct CustomerInterner {
         let start = number == 0 ? 0 : Int(ends[Int(number) - 1])
         let end = Int(ends[Int(number)])
         guard end - start == bytes.count else { return false }
-        return arena.withUnsafeBufferPointer { memcmp($0.baseAddress! + start, bytes.baseAddress!, bytes.count) == 0 }
+        return arena.withUnsafeBufferPointer { bytesEqual($0.baseAddress! + start, bytes.baseAddress!, bytes.count) }
     }
 
     /// Returns a meaningless sum of the bytes read.
@@ -497,8 +497,7 @@ struct CustomerInterner {
                 table.find(hash: hash) { number in
                     let start = number == 0 ? 0 : Int(ends[Int(number) - 1])
                     let end = Int(ends[Int(number)])
-                    return end - start == bytes.count
-                        && memcmp(arena.baseAddress! + start, bytes.baseAddress!, bytes.count) == 0
+                    return end - start == bytes.count && bytesEqual(arena.baseAddress! + start, bytes.baseAddress!, bytes.count)
                 }
             }
         }
@@ -539,6 +538,25 @@ func findByte(_ byte: UInt8, _ bytes: UnsafeBufferPointer<UInt8>, from start: In
     guard start < bytes.count, let base = bytes.baseAddress else { return nil }
     guard let hit = memchr(base + start, Int32(byte), bytes.count - start) else { return nil }
     return UnsafeRawPointer(hit) - UnsafeRawPointer(base)
+}
+
+/// Whether `count` bytes at `a` and `b` are equal (8 bytes at a time: ids are short, a libc call is not).
+@inline(__always)
+func bytesEqual(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ count: Int) -> Bool {
+    let x = UnsafeRawPointer(a)
+    let y = UnsafeRawPointer(b)
+    var i = 0
+    while i + 8 <= count {
+        if x.loadUnaligned(fromByteOffset: i, as: UInt64.self) != y.loadUnaligned(fromByteOffset: i, as: UInt64.self) {
+            return false
+        }
+        i += 8
+    }
+    while i < count {
+        if a[i] != b[i] { return false }
+        i += 1
+    }
+    return true
 }
 
 /// ASCII, or else valid UTF-8.
