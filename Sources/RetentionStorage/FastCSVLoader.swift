@@ -329,7 +329,8 @@ enum FastCSVLoader {
                 }
                 try skip(
                     InputError(
-                        .conflictingDuplicate, line: line, column: orderIDName, value: String(decoding: id, as: UTF8.self),
+                        .conflictingDuplicate, line: line, column: orderIDName,
+                        value: String(decoding: id, as: UTF8.self),
                         "was already loaded from line \(lineOf(row)) with different content"))
                 return
             }
@@ -376,9 +377,9 @@ enum FastCSVLoader {
             if let fast = FastCSVLoader.plainAmount(field, minorDigits: minorDigits) { return fast }
             let bytes = trimmed(field)
             if bytes.isEmpty { return nil }
-            do throws(AmountParseError) { return try AmountParser.minorUnits(bytes, minorUnitDigits: minorDigits) } catch {
-                return nil
-            }
+            do throws(AmountParseError) {
+                return try AmountParser.minorUnits(bytes, minorUnitDigits: minorDigits)
+            } catch { return nil }
         }
 
         func finish() -> (OrderLedger, LoadReport) {
@@ -497,7 +498,8 @@ struct CustomerInterner {
                 table.find(hash: hash) { number in
                     let start = number == 0 ? 0 : Int(ends[Int(number) - 1])
                     let end = Int(ends[Int(number)])
-                    return end - start == bytes.count && bytesEqual(arena.baseAddress! + start, bytes.baseAddress!, bytes.count)
+                    return end - start == bytes.count
+                        && bytesEqual(arena.baseAddress! + start, bytes.baseAddress!, bytes.count)
                 }
             }
         }
