@@ -453,38 +453,59 @@ enum FastCSVLoader {
     }
 }
 
-/// Customer ids interned from bytes: the bytes back to back, an end offset per customer, and an ``IDHashTable``
-/// keyed by ``IDHash`` (so the table can become the ledger's customer index as is).
+/// Customer ids interned from bytes, keyed by ``IDHash`` in an ``IDHashTable`` (so the table can become the
+/// ledger's customer index as is).
+///
+/// Each customer has a 16-byte entry holding its first 8 bytes, its length and where the rest of its bytes are
+/// in a shared arena: checking a hash match for an id of up to 8 bytes (`C0001234`, `123456`) reads one entry
+/// and never the arena, one cache miss fewer per row.
 struct CustomerInterner {
-    private var arena: [UInt8] = []
-    private var ends: [UInt32] = []
-    private(set) var table = IDHashTable(minimumCapacity: 1 << 16)
-
-    var count: Int { ends.count }
-
-    func matches(_ number: Int32, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        let start = number == 0 ? 0 : Int(ends[Int(number) - 1])
-        let end = Int(ends[Int(number)])
-        guard end - start == bytes.count else { return false }
-        return arena.withUnsafeBufferPointer { bytesEqual($0.baseAddress! + start, bytes.baseAddress!, bytes.count) }
+    struct Entry {
+        var prefix: UInt64
+        var tailStart: UInt32
+        var length: UInt32
     }
 
-    /// Returns a meaningless sum of the bytes read.
-    /// Touches the table slot and the stored id of each pending row's customer, with no dependency between rows,
-    /// so the CPU overlaps the cache misses that `intern` would otherwise take one after the other.
+    private var entries: [Entry] = []
+    private var arena: [UInt8] = []
+    private(set) var table = IDHashTable(minimumCapacity: 1 << 16)
+
+    var count: Int { entries.count }
+
+    @inline(__always)
+    static func prefix(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        if bytes.count >= 8 { return UnsafeRawBufferPointer(bytes).loadUnaligned(as: UInt64.self) }
+        var value: UInt64 = 0
+        for k in 0..<bytes.count { value |= UInt64(bytes[k]) << (8 * UInt64(k)) }
+        return value
+    }
+
+    @inline(__always)
+    private static func matches(
+        _ entry: Entry, _ bytes: UnsafeBufferPointer<UInt8>, _ prefix: UInt64, _ arena: UnsafeBufferPointer<UInt8>
+    ) -> Bool {
+        guard entry.length == UInt32(bytes.count), entry.prefix == prefix else { return false }
+        return bytes.count <= 8
+            || bytesEqual(arena.baseAddress! + Int(entry.tailStart), bytes.baseAddress! + 8, bytes.count - 8)
+    }
+
+    func matches(_ number: Int32, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        arena.withUnsafeBufferPointer {
+            CustomerInterner.matches(entries[Int(number)], bytes, CustomerInterner.prefix(bytes), $0)
+        }
+    }
+
+    /// Touches the table slot and the entry of each pending row's customer, with no dependency between rows,
+    /// so the CPU overlaps the cache misses that `intern` would otherwise take one after the other. Returns a
+    /// meaningless sum of what it read.
     func warm(_ rows: [FastCSVLoader.PendingRow]) -> UInt32 {
         var sink: UInt32 = 0
         let mask = table.mask
         table.slots.withUnsafeBufferPointer { slots in
-            ends.withUnsafeBufferPointer { ends in
-                arena.withUnsafeBufferPointer { arena in
-                    for row in rows {
-                        let slot = slots[Int(truncatingIfNeeded: row.customerHash) & mask]
-                        if slot > 1 {
-                            let start = Int(ends[Int(slot) - 2])
-                            if start < arena.count { sink &+= UInt32(arena[start]) }
-                        }
-                    }
+            entries.withUnsafeBufferPointer { entries in
+                for row in rows {
+                    let slot = slots[Int(truncatingIfNeeded: row.customerHash) & mask]
+                    if slot > 0 { sink &+= entries[Int(slot) - 1].length }
                 }
             }
         }
@@ -493,44 +514,52 @@ struct CustomerInterner {
 
     @inline(__always)
     mutating func intern(_ bytes: UnsafeBufferPointer<UInt8>, hash: UInt64) -> Int32 {
+        let prefix = CustomerInterner.prefix(bytes)
         let found = arena.withUnsafeBufferPointer { arena in
-            ends.withUnsafeBufferPointer { ends in
-                table.find(hash: hash) { number in
-                    let start = number == 0 ? 0 : Int(ends[Int(number) - 1])
-                    let end = Int(ends[Int(number)])
-                    return end - start == bytes.count
-                        && bytesEqual(arena.baseAddress! + start, bytes.baseAddress!, bytes.count)
-                }
+            entries.withUnsafeBufferPointer { entries in
+                table.find(hash: hash) { CustomerInterner.matches(entries[Int($0)], bytes, prefix, arena) }
             }
         }
         if let found { return found }
         precondition(arena.count + bytes.count <= Int(UInt32.max), "customer ids exceed 4 GiB in total")
-        let number = Int32(ends.count)
-        arena.append(contentsOf: bytes)
-        ends.append(UInt32(arena.count))
+        let number = Int32(entries.count)
+        entries.append(Entry(prefix: prefix, tailStart: UInt32(arena.count), length: UInt32(bytes.count)))
+        if bytes.count > 8 { arena.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[8...])) }
         if table.count >= table.capacity {
-            let arena = self.arena
-            let ends = self.ends
-            table.insert(hash: hash, value: number) { number in
-                let start = number == 0 ? 0 : Int(ends[Int(number) - 1])
-                return arena.withUnsafeBytes { all in
-                    IDHash.hash(UnsafeRawBufferPointer(rebasing: all[start..<Int(ends[Int(number)])]))
-                }
-            }
+            let this = self
+            table.insert(hash: hash, value: number) { this.hash(of: $0) }
         } else {
             table.insert(hash: hash, value: number)
         }
         return number
     }
 
+    /// Calls `body` with customer `number`'s bytes.
+    private func withBytes<R>(of number: Int32, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        let entry = entries[Int(number)]
+        let length = Int(entry.length)
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(8, length)) { buffer in
+            var prefix = entry.prefix
+            for k in 0..<min(8, length) {
+                buffer[k] = UInt8(truncatingIfNeeded: prefix)
+                prefix >>= 8
+            }
+            if length > 8 {
+                arena.withUnsafeBufferPointer { arena in
+                    for k in 8..<length { buffer[k] = arena[Int(entry.tailStart) + k - 8] }
+                }
+            }
+            return body(UnsafeBufferPointer(rebasing: buffer[0..<length]))
+        }
+    }
+
+    private func hash(of number: Int32) -> UInt64 {
+        withBytes(of: number) { IDHash.hash(UnsafeRawBufferPointer($0)) }
+    }
+
     /// The customer ids as strings, in number order.
     func strings() -> [String] {
-        arena.withUnsafeBufferPointer { arena in
-            ends.indices.map { number in
-                let start = number == 0 ? 0 : Int(ends[number - 1])
-                return String(decoding: UnsafeBufferPointer(rebasing: arena[start..<Int(ends[number])]), as: UTF8.self)
-            }
-        }
+        (0..<entries.count).map { number in withBytes(of: Int32(number)) { String(decoding: $0, as: UTF8.self) } }
     }
 }
 
