@@ -147,7 +147,9 @@ public struct CSVOrderReader {
     public let columnNames: (orderID: String, customerID: String, timestamp: String, amount: String, currency: String?)
 
     private var csv: CSVReader
-    private let columns: (orderID: Int, customerID: Int, timestamp: Int, amount: Int, currency: Int?)
+    let columns: (orderID: Int, customerID: Int, timestamp: Int, amount: Int, currency: Int?)
+    /// Number of header columns.
+    var headerCount: Int { csv.header.count }
     private var previousOrderID: String?
     private var lastCurrency: Currency?
     /// The line of the record returned last.
@@ -397,6 +399,15 @@ public struct CSVOrderReader {
     public static func loadLedger(
         path: String, options: OrderInputOptions = OrderInputOptions()
     ) throws(InputError) -> (ledger: OrderLedger, report: LoadReport) {
+        if let (ledger, report) = try FastCSVLoader.load(path: path, options: options) { return (ledger, report) }
+        return try loadLedgerRecordByRecord(path: path, options: options)
+    }
+
+    /// The reference loader: every row through ``next()`` and ``OrderLedger/append(_:)``. The fast path must
+    /// agree with it exactly (ledger and report), and hands over to it for input it does not handle.
+    static func loadLedgerRecordByRecord(
+        path: String, options: OrderInputOptions
+    ) throws(InputError) -> (ledger: OrderLedger, report: LoadReport) {
         var reader = try CSVOrderReader(path: path, options: options)
         return try reader.loadLedger()
     }
@@ -415,6 +426,14 @@ public struct CSVOrderReader {
     /// - Complexity: O(*n*).
     public static func loadLedger(
         bytes: [UInt8], options: OrderInputOptions = OrderInputOptions()
+    ) throws(InputError) -> (ledger: OrderLedger, report: LoadReport) {
+        if let (ledger, report) = try FastCSVLoader.load(bytes: bytes, options: options) { return (ledger, report) }
+        return try loadLedgerRecordByRecord(bytes: bytes, options: options)
+    }
+
+    /// The reference loader for in-memory CSV; see ``loadLedgerRecordByRecord(path:options:)``.
+    static func loadLedgerRecordByRecord(
+        bytes: [UInt8], options: OrderInputOptions
     ) throws(InputError) -> (ledger: OrderLedger, report: LoadReport) {
         var reader = try CSVOrderReader(bytes: bytes, options: options)
         return try reader.loadLedger()
