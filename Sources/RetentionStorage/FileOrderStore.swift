@@ -1,9 +1,9 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// What opening a ``CSVFileOrderStore`` or ``JSONLinesOrderStore`` found at the end of its file and cut away.
@@ -61,7 +61,9 @@ enum FileStoreFormat: Sendable {
             if let currency { text += ",\(currency.code),\(currency.minorUnitDigits)" }
         case .jsonLines:
             text = #"{"commit":"# + "\(orders)"
-            if let currency { text += #","currency":"\#(currency.code)","minorUnitDigits":\#(currency.minorUnitDigits)"# }
+            if let currency {
+                text += #","currency":"\#(currency.code)","minorUnitDigits":\#(currency.minorUnitDigits)"#
+            }
             text += "}"
         }
         return Array((text + "\n").utf8)

@@ -37,7 +37,8 @@ struct FileStoreTests {
     static func order(_ id: String, _ customer: String, _ t: Int64, _ amount: Int64, _ currency: Currency = .usd)
         -> Order
     {
-        Order(id: id, customerID: customer, timestamp: Timestamp(secondsSince1970: t), amount: amount, currency: currency)
+        Order(
+            id: id, customerID: customer, timestamp: Timestamp(secondsSince1970: t), amount: amount, currency: currency)
     }
 
     static func readAll(_ store: any OrderStore) async throws -> [Order] {
@@ -100,7 +101,8 @@ struct FileStoreTests {
         let xts = Currency("XTS", minorUnitDigits: 3)
         let texts = ["a,b", "line\nbreak", "quote\"d", "caf\u{E9}", "cafe\u{301}", "  spaced  ", "#hash", "\\", "\r"]
         var orders = texts.enumerated().map { index, text in
-            Self.order(text, texts[(index + 1) % texts.count], Int64(index) * 86_399 - 100_000, Int64(index) * 1_001, xts)
+            Self.order(
+                text, texts[(index + 1) % texts.count], Int64(index) * 86_399 - 100_000, Int64(index) * 1_001, xts)
         }
         orders.append(Self.order("max", "big", 253_402_300_799, .max, xts))
         orders.append(Self.order("min", "big", -62_167_219_200, .min + 1, xts))
@@ -137,7 +139,8 @@ struct FileStoreTests {
         switch kind {
         case .csv: rows = "3,carol,1970-01-01T00:05:00Z,1.00,USD\n4,dave,1970-01-01T00:06:00Z,2.00,USD\n5,er"
         case .jsonLines:
-            rows = JSONLinesOrderWriter.string([Self.order("3", "carol", 300, 100), Self.order("4", "dave", 360, 200)])
+            rows =
+                JSONLinesOrderWriter.string([Self.order("3", "carol", 300, 100), Self.order("4", "dave", 360, 200)])
                 + #"{"orderId":"5","cust"#
         }
         try Self.appendRaw(rows, to: path)
@@ -147,7 +150,9 @@ struct FileStoreTests {
         #expect(try Self.contents(path) == committed)
         #expect(try await store.count() == 2)
         #expect(try await store.orders(ofCustomer: "carol").isEmpty)
-        #expect(try await store.append([Self.order("3", "carol", 300, 999)]) == AppendSummary(inserted: 1, duplicatesIgnored: 0))
+        #expect(
+            try await store.append([Self.order("3", "carol", 300, 999)])
+                == AppendSummary(inserted: 1, duplicatesIgnored: 0))
         let reopened = try kind.open(path)
         #expect(reopened.recovery.isClean)
         #expect(try await reopened.orders(ofCustomer: "carol").map(\.amount) == [999])
@@ -180,7 +185,9 @@ struct FileStoreTests {
         #expect(store.recovery.isClean)
         #expect(try await Self.readAll(store) == written)
         try await store.append([Self.order("1003", "carol", 1_709_400_000, 100)])
-        #expect(try Self.contents(path).hasSuffix("#commit,2,USD,2\n1003,carol,2024-03-02T17:20:00Z,1.00,USD\n#commit,3,USD,2\n"))
+        #expect(
+            try Self.contents(path).hasSuffix(
+                "#commit,2,USD,2\n1003,carol,2024-03-02T17:20:00Z,1.00,USD\n#commit,3,USD,2\n"))
         let reopened = try CSVFileOrderStore(path: path)
         #expect(try await reopened.count() == 3)
 
