@@ -3,7 +3,8 @@
 ///     order_id,customer_id,timestamp,amount,currency
 ///     1001,alice,2024-03-01T12:00:00Z,25.00,USD
 ///
-/// Fields are quoted when they contain a comma, a quote (doubled), CR, LF, or start or end with a space or tab;
+/// Fields are quoted when they contain a comma, a quote (doubled), CR, LF, start or end with a space or tab, or
+/// start with `#` (so the file reads the same with ``OrderInputOptions/skipsCommitMarkers`` on);
 /// amounts are exact decimals with the currency's minor digits (``Money/decimalString``); timestamps are ISO 8601
 /// UTC with `Z`. Write-then-read is the identity for orders whose ids are non-empty, whose currency uses its ISO
 /// 4217 minor digits, and whose timestamps fall in years 0000...9999.
@@ -104,6 +105,7 @@ public enum CSVOrderWriter {
         let needsQuotes =
             utf8.contains { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }
             || utf8.first == 0x20 || utf8.first == 0x09 || utf8.last == 0x20 || utf8.last == 0x09
+            || utf8.first == 0x23
         guard needsQuotes else {
             bytes.append(contentsOf: utf8)
             return
