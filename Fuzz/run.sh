@@ -41,10 +41,10 @@ swiftc -sanitize=fuzzer,address -parse-as-library -O -g -module-name Fuzz -swift
 log="$out/$harness.log"
 set +e
 "$binary" "$out/$harness-corpus" "Fuzz/Corpus/$harness" -max_total_time="$seconds" -max_len=4096 \
-    -rss_limit_mb=2048 -artifact_prefix="$out/$harness-crashes/" -print_final_stats=1 "$@" 2>&1 | tee "$log" \
-    | grep -E "^#[0-9]+ +(INITED|DONE|pulse)|ERROR|SUMMARY|crash-|timeout-|oom-" || true
-status=${PIPESTATUS[0]}
+    -rss_limit_mb=2048 -artifact_prefix="$out/$harness-crashes/" -print_final_stats=1 "$@" > "$log" 2>&1
+status=$?
 set -e
+grep -E "^#[0-9]+ +(INITED|DONE)|ERROR|SUMMARY|crash-|timeout-|oom-" "$log" || true
 executions=$(grep -E "^stat::number_of_executed_units" "$log" | awk '{print $2}' | tail -1)
 crashes=$(find "$out/$harness-crashes" -type f | wc -l)
 echo "harness=$harness seconds=$seconds executions=${executions:-?} crashes=$crashes exit=$status"
