@@ -28,6 +28,8 @@ let package = Package(
         .target(name: "RetentionSQLite", dependencies: ["RetentionStorage", "CSQLite"]),
         // The conformance suite every OrderStore adapter runs, ours or a user's.
         .target(name: "RetentionTesting", dependencies: ["RetentionStorage"]),
+        // A child process for the crash-safety test: appends batches to SQLite until killed. Not a product.
+        .executableTarget(name: "RetentionCrashWriter", dependencies: ["RetentionSQLite"]),
 
         .testTarget(
             name: "RetentionMetricsTests",
