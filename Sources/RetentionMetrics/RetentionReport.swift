@@ -13,7 +13,8 @@
 /// `activeWithin` defaults to the window's length. The cohort table and the RFM segments look at every order up to
 /// the end of the as-of day (default: the day of the last order), not only at the window.
 ///
-/// - Complexity: O(*n* + *c* log *c*) for *n* orders and *c* customers: a few passes over the ledger's columns.
+/// - Complexity: O(*n* + *c*) for *n* orders and *c* customers: one fused pass over the ledger's columns and one
+///   over the customers (see `Documentation/Performance-Kernels.md`).
 public struct RetentionReport: Sendable, Codable, Hashable {
     /// What to compute.
     public struct Options: Sendable {
