@@ -4,7 +4,7 @@ import Testing
 
 /// Opt-in timings: `RETENTION_PERF=1 swift test -c release --filter KernelPerfTests`.
 /// `RETENTION_PERF_ORDERS` sets the number of orders (default 10,000,000).
-@Suite(.enabled(if: ProcessInfo.processInfo.environment["RETENTION_PERF"] == "1"))
+@Suite(.serialized, .enabled(if: ProcessInfo.processInfo.environment["RETENTION_PERF"] == "1"))
 struct KernelPerfTests {
     static var orderCount: Int {
         ProcessInfo.processInfo.environment["RETENTION_PERF_ORDERS"].flatMap(Int.init) ?? 10_000_000
@@ -50,10 +50,9 @@ struct KernelPerfTests {
     }
 }
 
-/// Opt-in tracker timings: ingestion rate and report latency at about 3 million customers.
-@Suite(.enabled(if: ProcessInfo.processInfo.environment["RETENTION_PERF"] == "1"))
-struct TrackerPerfTests {
-    @Test func ingestionAndReportLatency() throws {
+extension KernelPerfTests {
+    /// Tracker timings: ingestion rate and report latency at about 3 million customers.
+    @Test func trackerIngestionAndReportLatency() throws {
         let count = KernelPerfTests.orderCount
         let orders = KernelFixture.orders(count: count)
         var tracker = RetentionTracker()
