@@ -251,7 +251,7 @@ extension RetentionReport {
         let rate = ratio(end - new, start)
         let lostRate = ratio(lost, start)
 
-        timeZone = calendar.timeZone.identifier
+        timeZone = calendar.identifier
         from = window.lowerBound.description
         to = window.upperBound.description
         self.currency = columns.currency?.code
@@ -269,7 +269,7 @@ extension RetentionReport {
             repeatAmount: totals.purchaseAmount - pass.firstAmount)
         retention = Retention(
             start: start, new: new, end: end, retained: retained, reactivated: reactivated, rate: rate,
-            cohortRate: ratio(retained, start), churnRate: rate.map { 1 - $0 }, lostRate: lostRate,
+            cohortRate: ratio(retained, start), churnRate: ratio(start - (end - new), start), lostRate: lostRate,
             activeWithinDays: Double(activeWithin) / 86_400)
         let existing = count(all: before)
         let returned = count(all: before | inWindow)
@@ -299,9 +299,12 @@ extension RetentionReport {
         cohorts = cells
         segments = pass.segments(options.segmentation, bins: options.bins)
         var series: [PeriodRevenue] = []
-        if let first = pass.firstPurchasePeriod, let last = totals.lastPurchasePeriod {
+        // As in the reference: the series ends at the as-of day's period (`limit`, relative to `base`).
+        if let first = pass.firstPurchasePeriod, let last = totals.lastPurchasePeriod,
+            first <= min(last, Int(limit))
+        {
             let digits = currency.minorUnitDigits
-            for period in first...last {
+            for period in first...min(last, Int(limit)) {
                 let newAmount = pass.newRevenue[period] + totals.irregularNew[period]
                 let returningAmount = totals.eligible[period] - newAmount - totals.irregularExcluded[period]
                 series.append(

@@ -269,7 +269,13 @@ public struct RetentionReport: Sendable, Codable, Hashable {
         refunds: RefundPolicy, digits: Int
     ) -> [PeriodRevenue] {
         let activity = CustomerPeriodActivity(ledger: ledger, unit: unit, calendar: calendar)
-        guard let lastPeriod = activity.lastPurchase, let firstPeriod = activity.firstPurchase.min() else { return [] }
+        // The series ends at the as-of day's period: orders after the cutoff are not counted, so their periods
+        // are not shown either.
+        let cutoffPeriod = calendar.period(unit, of: Timestamp(secondsSince1970: cutoff - 1)).index
+        guard let lastPurchase = activity.lastPurchase, let firstPeriod = activity.firstPurchase.min(),
+            firstPeriod <= min(lastPurchase, cutoffPeriod)
+        else { return [] }
+        let lastPeriod = min(lastPurchase, cutoffPeriod)
         let periodCount = Int(lastPeriod - firstPeriod) + 1
         var newRevenue = [Int64](repeating: 0, count: periodCount)
         var returningRevenue = [Int64](repeating: 0, count: periodCount)

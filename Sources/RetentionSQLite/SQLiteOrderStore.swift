@@ -277,7 +277,7 @@ public final class SQLiteOrderStore: SummarizingOrderStore, Sendable {
     {
         try state.withLock { state throws -> PeriodActivity in
             let connection = state.connection
-            var builder = PeriodActivity.Builder(unit: unit, timeZoneIdentifier: calendar.timeZone.identifier)
+            var builder = PeriodActivity.Builder(unit: unit, timeZoneIdentifier: calendar.identifier)
             let bounds: [SQLiteValue] = [
                 .integer(range.lowerBound.secondsSince1970), .integer(range.upperBound.secondsSince1970),
             ]

@@ -458,7 +458,7 @@ final class FileOrderBackend {
     func purchaseActivity(placedIn range: Range<Timestamp>, unit: PeriodUnit, calendar: PeriodCalendar)
         -> PeriodActivity
     {
-        var builder = PeriodActivity.Builder(unit: unit, timeZoneIdentifier: calendar.timeZone.identifier)
+        var builder = PeriodActivity.Builder(unit: unit, timeZoneIdentifier: calendar.identifier)
         for (customer, customerRows) in rowsOfCustomer.sorted(by: { $0.key < $1.key }) {
             var periods = Set<Int64>()
             for row in customerRows {

@@ -116,7 +116,7 @@ public actor InMemoryOrderStore: SummarizingOrderStore {
     public func purchaseActivity(placedIn range: Range<Timestamp>, unit: PeriodUnit, calendar: PeriodCalendar)
         async throws -> PeriodActivity
     {
-        var builder = PeriodActivity.Builder(unit: unit, timeZoneIdentifier: calendar.timeZone.identifier)
+        var builder = PeriodActivity.Builder(unit: unit, timeZoneIdentifier: calendar.identifier)
         for (customer, customerRows) in rowsOfCustomer.sorted(by: { $0.key < $1.key }) {
             var periods: [Int64] = []
             for row in customerRows {

@@ -86,7 +86,7 @@ extension OrderStore {
                     calendar.period(unit, of: order.timestamp).index)
             }
         }
-        var builder = PeriodActivity.Builder(unit: unit, timeZoneIdentifier: calendar.timeZone.identifier)
+        var builder = PeriodActivity.Builder(unit: unit, timeZoneIdentifier: calendar.identifier)
         for (customer, set) in periods.sorted(by: { $0.key < $1.key }) {
             for period in set.sorted() { builder.add(customerID: customer.value, periodIndex: period) }
         }

@@ -449,7 +449,7 @@ public struct OrderStoreConformance: Sendable {
                         from: store, placedIn: range, unit: unit, calendar: calendar)
                     let label = "\(zone) \(unit) \(name)"
                     r.expect(
-                        got.unit == unit && got.timeZoneIdentifier == calendar.timeZone.identifier,
+                        got.unit == unit && got.timeZoneIdentifier == calendar.identifier,
                         "\(label): result labelled \(got.unit) \(got.timeZoneIdentifier)")
                     r.expect(isAscendingByBytes(got.customerIDs), "\(label): customer ids not ascending by bytes")
                     var mismatches = 0

@@ -86,6 +86,24 @@ struct RetentionReportTests {
         ])
     }
 
+    @Test func revenueSeriesEndsAtTheAsOfPeriod() throws {
+        // As of 2024-02-15: alice's March order, carol's March order and dave are after the cutoff.
+        let asOf = CivilDate(year: 2024, month: 2, day: 15)!
+        let report = try RetentionReport(Self.ledger(), options: .init(window: Self.february, asOf: asOf))
+        #expect(report.revenueByPeriod == [
+            .init(period: "2024-01", newCustomers: 2, returningCustomers: 0, newCustomerRevenue: "25.00",
+                returningCustomerRevenue: "0.00"),
+            .init(period: "2024-02", newCustomers: 1, returningCustomers: 1, newCustomerRevenue: "35.00",
+                returningCustomerRevenue: "20.00"),
+        ])
+        #expect(report.cohorts.map { "\($0.cohort)+\($0.offset)" } == ["2024-01+0", "2024-01+1", "2024-02+0"])
+        // An as-of day before every order: nothing to show, not a run of empty periods.
+        let early = try RetentionReport(
+            Self.ledger(), options: .init(window: Self.february, asOf: CivilDate(year: 2023, month: 6, day: 1)!))
+        #expect(early.revenueByPeriod.isEmpty)
+        #expect(early.cohorts.isEmpty)
+    }
+
     @Test func defaultWindowCoversAllDataAndRetentionIsUndefined() throws {
         let report = try RetentionReport(Self.ledger())
         #expect(report.from == "2024-01-05T00:00:00Z")
