@@ -22,7 +22,9 @@ enum FastCSVLoader {
     struct PendingRow {
         var id: Range<Int>
         var customer: Range<Int>
-        var customerHash: UInt64
+        /// The customer's integer key or hash (see ``CustomerInterner/lookupKey(_:)``).
+        var customerKey: UInt64
+        var numericKey: Bool
         var seconds: Int64
         var amount: Int64
         var line: Int
@@ -145,6 +147,7 @@ enum FastCSVLoader {
             customerNumbers.reserveCapacity(rows)
             timestamps.reserveCapacity(rows)
             amounts.reserveCapacity(rows)
+            customers.numericLimit = Swift.max(1 << 20, 2 * rows)
         }
 
         /// Finds the end of the header (after a byte-order mark and blank lines); `nil` when more bytes are
@@ -257,11 +260,12 @@ enum FastCSVLoader {
                     position = next
                     continue
                 }
+                let (customerKey, numericKey) = customers.lookupKey(customer)
                 batch.append(
                     PendingRow(
                         id: fieldStarts[orderIDColumn]..<(fieldStarts[orderIDColumn + 1] - 1),
                         customer: fieldStarts[customerColumn]..<(fieldStarts[customerColumn + 1] - 1),
-                        customerHash: IDHash.hash(UnsafeRawBufferPointer(customer)), seconds: seconds, amount: amount,
+                        customerKey: customerKey, numericKey: numericKey, seconds: seconds, amount: amount,
                         line: line))
                 if batch.count == FastCSVLoader.batchSize { try flush(&batch, bytes) }
                 position = next
@@ -278,7 +282,8 @@ enum FastCSVLoader {
             for row in batch {
                 try add(
                     id: UnsafeBufferPointer(rebasing: bytes[row.id]),
-                    customer: UnsafeBufferPointer(rebasing: bytes[row.customer]), customerHash: row.customerHash,
+                    customer: UnsafeBufferPointer(rebasing: bytes[row.customer]), customerKey: row.customerKey,
+                    numericKey: row.numericKey,
                     seconds: row.seconds, amount: row.amount, line: row.line)
             }
             batch.removeAll(keepingCapacity: true)
@@ -314,10 +319,10 @@ enum FastCSVLoader {
         }
 
         private mutating func add(
-            id: UnsafeBufferPointer<UInt8>, customer: UnsafeBufferPointer<UInt8>, customerHash: UInt64,
+            id: UnsafeBufferPointer<UInt8>, customer: UnsafeBufferPointer<UInt8>, customerKey: UInt64, numericKey: Bool,
             seconds: Int64, amount: Int64, line: Int
         ) throws(InputError) {
-            let integer = OrderIDStore.canonicalInteger(id)
+            let integer = orderIDs.integer(of: id)
             let existing = integer.map { orderIDs.row(ofInteger: $0) } ?? orderIDs.row(ofBytes: id)
             if let row = existing {
                 if timestamps[row] == seconds && amounts[row] == amount
@@ -345,7 +350,7 @@ enum FastCSVLoader {
             absoluteTotal = total
             let row = timestamps.count
             if line - row != (lineBreaks.last?.delta ?? -1) { lineBreaks.append((row, line - row)) }
-            customerNumbers.append(customers.intern(customer, hash: customerHash))
+            customerNumbers.append(customers.intern(customer, key: customerKey, numeric: numericKey))
             timestamps.append(seconds)
             amounts.append(amount)
             if let integer { orderIDs.append(integer: integer) } else { orderIDs.append(bytes: id) }
@@ -386,8 +391,8 @@ enum FastCSVLoader {
             let ledger = OrderLedger(
                 currency: timestamps.isEmpty ? nil : options.defaultCurrency, customerIDs: customers.strings(),
                 customerColumn: customerNumbers, timestampColumn: timestamps, amountColumn: amounts,
-                orderIDs: orderIDs, customerIndex: customers.table, duplicatesIgnored: duplicates,
-                absoluteTotal: absoluteTotal)
+                orderIDs: orderIDs, customerIndex: customers.numeric == nil ? customers.table : nil,
+                duplicatesIgnored: duplicates, absoluteTotal: absoluteTotal, numericCustomerIndex: customers.numeric)
             return (ledger, report)
         }
     }
@@ -469,8 +474,83 @@ struct CustomerInterner {
     private var entries: [Entry] = []
     private var arena: [UInt8] = []
     private(set) var table = IDHashTable(minimumCapacity: 1 << 16)
+    /// While every id follows one pattern (`C0001234`): customers by integer key, and no entries or table.
+    private(set) var numeric: NumericIDIndex?
+    /// Whether the first id may still choose the pattern (false once seeded or decided).
+    private var undecided = true
+    /// The largest key a numeric index may hold (a few times the expected rows).
+    var numericLimit = 1 << 20
 
-    var count: Int { entries.count }
+    var count: Int { numeric?.count ?? entries.count }
+
+    /// Starts in numeric mode with `pattern` (`nil`: hashing) instead of the first id's pattern.
+    mutating func seed(pattern: DigitPattern?) {
+        precondition(count == 0, "seed before the first customer")
+        undecided = false
+        numeric = pattern.map { NumericIDIndex(pattern: $0, limit: numericLimit) }
+    }
+
+    /// What a pending row carries to its lookup: the integer key in numeric mode (`UInt64.max` when the id
+    /// breaks the pattern), else the id's hash.
+    @inline(__always)
+    mutating func lookupKey(_ bytes: UnsafeBufferPointer<UInt8>) -> (key: UInt64, numeric: Bool) {
+        if undecided {
+            undecided = false
+            if let pattern = DigitPattern.infer(bytes) { numeric = NumericIDIndex(pattern: pattern, limit: numericLimit) }
+        }
+        if let numeric {
+            return (numeric.pattern.key(bytes).map { UInt64($0) } ?? .max, true)
+        }
+        return (IDHash.hash(UnsafeRawBufferPointer(bytes)), false)
+    }
+
+    /// Leaves numeric mode: every customer so far gets an entry and a table slot, in number order.
+    private mutating func convertToHashing() {
+        guard let index = numeric else { return }
+        numeric = nil
+        table = IDHashTable(minimumCapacity: Swift.max(1 << 16, index.count * 2))
+        for key in index.keysByNumber() {
+            var text = index.pattern.string(key)
+            text.withUTF8 { bytes in _ = intern(bytes, hash: IDHash.hash(UnsafeRawBufferPointer(bytes))) }
+        }
+    }
+
+    /// Interns a pending row's customer (`key` from ``lookupKey(_:)``).
+    @inline(__always)
+    mutating func intern(_ bytes: UnsafeBufferPointer<UInt8>, key: UInt64, numeric isNumeric: Bool) -> Int32 {
+        if numeric != nil {
+            if isNumeric && key != .max {
+                if let found = numeric!.find(key: Int64(key)) { return found }
+                let number = Int32(numeric!.count)
+                if numeric!.insert(key: Int64(key), number: number) { return number }
+            }
+            convertToHashing()
+        }
+        return intern(bytes, hash: isNumeric ? IDHash.hash(UnsafeRawBufferPointer(bytes)) : key)
+    }
+
+    /// Adds `other`'s customers after this interner's, when both are numeric with one pattern; returns the
+    /// new number of each of `other`'s numbers, or `nil` (and changes nothing) otherwise.
+    mutating func absorb(_ other: CustomerInterner) -> [Int32]? {
+        guard var index = numeric, let otherIndex = other.numeric, index.pattern == otherIndex.pattern,
+            otherIndex.slots.count <= index.limit
+        else { return nil }
+        numeric = nil
+        var map = [Int32](repeating: 0, count: otherIndex.count)
+        let keys = otherIndex.keysByNumber()
+        for number in keys.indices {
+            if let found = index.find(key: keys[number]) {
+                map[number] = found
+            } else {
+                let new = Int32(index.count)
+                let inserted = index.insert(key: keys[number], number: new)
+                precondition(inserted, "keys below the other index's limit fit")
+                map[number] = new
+            }
+        }
+        numeric = index
+        return map
+    }
 
     @inline(__always)
     static func prefix(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
@@ -490,7 +570,8 @@ struct CustomerInterner {
     }
 
     func matches(_ number: Int32, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        arena.withUnsafeBufferPointer {
+        if let numeric { return numeric.pattern.key(bytes).flatMap { numeric.find(key: $0) } == number }
+        return arena.withUnsafeBufferPointer {
             CustomerInterner.matches(entries[Int(number)], bytes, CustomerInterner.prefix(bytes), $0)
         }
     }
@@ -500,11 +581,17 @@ struct CustomerInterner {
     /// meaningless sum of what it read.
     func warm(_ rows: [FastCSVLoader.PendingRow]) -> UInt32 {
         var sink: UInt32 = 0
+        if let numeric {
+            numeric.slots.withUnsafeBufferPointer { slots in
+                for row in rows where row.customerKey < UInt64(slots.count) { sink &+= UInt32(bitPattern: slots[Int(row.customerKey)]) }
+            }
+            return sink
+        }
         let mask = table.mask
         table.slots.withUnsafeBufferPointer { slots in
             entries.withUnsafeBufferPointer { entries in
-                for row in rows {
-                    let slot = slots[Int(truncatingIfNeeded: row.customerHash) & mask]
+                for row in rows where !row.numericKey {
+                    let slot = slots[Int(truncatingIfNeeded: row.customerKey) & mask]
                     if slot > 0 { sink &+= entries[Int(slot) - 1].length }
                 }
             }
@@ -559,7 +646,8 @@ struct CustomerInterner {
 
     /// The customer ids as strings, in number order.
     func strings() -> [String] {
-        (0..<entries.count).map { number in withBytes(of: Int32(number)) { String(decoding: $0, as: UTF8.self) } }
+        if let numeric { return numeric.strings() }
+        return (0..<entries.count).map { number in withBytes(of: Int32(number)) { String(decoding: $0, as: UTF8.self) } }
     }
 }
 
