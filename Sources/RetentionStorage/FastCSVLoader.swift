@@ -5,15 +5,25 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Dispatch
 import RetentionMetrics
+
+/// The two halves' results while two threads fill them (each thread writes only its own element).
+private struct HalvesBox: @unchecked Sendable {
+    let base: UnsafeMutablePointer<Result<FastCSVLoader.State?, InputError>>
+}
 
 /// The fast path of ``CSVOrderReader/loadLedger(path:options:)``: a byte-level loop over large blocks of the file
 /// that builds the ledger's columns directly, with no `String` per row.
 ///
-/// It handles the common shape (unquoted fields, LF or CRLF line ends, optional byte-order mark, no currency
-/// column, no line-item collapsing) and gives up (returns `nil`, so the caller runs the record-by-record reader)
-/// on anything else: a `"` anywhere, a lone CR, a quoted header. A row it cannot parse on the fast path is
-/// re-read by the record-by-record reader on its own, so every error is exactly the one that reader reports.
+/// It handles the common shape (unquoted fields, LF or CRLF line ends, optional byte-order mark, a currency
+/// column only when every row is empty or the default currency, no line-item collapsing) and gives up (returns
+/// `nil`, so the caller runs the record-by-record reader) on anything else: a `"` anywhere, a lone CR, a quoted
+/// header, another currency. A row it cannot parse on the fast path is re-read by the record-by-record reader on
+/// its own, so every error is exactly the one that reader reports.
+///
+/// Files of at least ``splitThreshold`` bytes whose first row's order id and customer id follow a
+/// ``DigitPattern`` are read by two threads, one per half (see ``loadHalves``).
 enum FastCSVLoader {
     /// Rows parsed before their customers are looked up together.
     static let batchSize = 32
@@ -33,9 +43,30 @@ enum FastCSVLoader {
     /// Bytes read at a time from a file (whole lines are processed; a longer line grows the buffer).
     static let blockSize = 8 << 20
 
+    /// Files at least this large are parsed by two threads (one per half), when ``splittable`` allows.
+    static let splitThreshold = 32 << 20
+
+    /// Where to split a file: by default at the first line start at or after the middle; tests force a position.
+    struct Split {
+        var threshold = FastCSVLoader.splitThreshold
+        var position: Int? = nil
+    }
+
+    /// How a file was read: one pass, two halves appended, or two halves where the first half's state re-read
+    /// the second.
+    enum Passes: Equatable { case single, appended, reread }
+
     static func load(
-        path: String, options: OrderInputOptions, blockSize: Int = FastCSVLoader.blockSize
+        path: String, options: OrderInputOptions, blockSize: Int = FastCSVLoader.blockSize, split: Split = Split()
     ) throws(InputError) -> (OrderLedger, LoadReport)? {
+        var passes = Passes.single
+        return try load(path: path, options: options, blockSize: blockSize, split: split, passes: &passes)
+    }
+
+    static func load(
+        path: String, options: OrderInputOptions, blockSize: Int, split: Split, passes: inout Passes
+    ) throws(InputError) -> (OrderLedger, LoadReport)? {
+        passes = .single
         let header = try CSVOrderReader(path: path, options: options)
         guard var state = State(header: header, options: options) else { return nil }
         let descriptor = open(path, O_RDONLY)
@@ -43,16 +74,36 @@ enum FastCSVLoader {
             throw InputError(.unreadableFile, line: nil, value: path, "cannot be opened: \(ByteSource.errnoText())")
         }
         defer { _ = close(descriptor) }
-        var size = stat()
-        if fstat(descriptor, &size) == 0 { state.reserve(forFileBytes: Int(size.st_size)) }
+        var info = stat()
+        let size = fstat(descriptor, &info) == 0 ? Int(info.st_size) : 0
+        state.reserve(forFileBytes: size)
+        if size >= split.threshold, size > 0,
+            let (first, second, middle) = try splitStates(descriptor, size: size, state: state, split: split, path: path)
+        {
+            return try loadHalves(
+                descriptor, size: size, first: first, second: second, middle: middle, blockSize: blockSize,
+                path: path, passes: &passes)
+        }
+        guard try parseRange(descriptor, 0..<Int.max, into: &state, header: true, blockSize: blockSize, path: path)
+        else { return nil }
+        return state.finish()
+    }
+
+    /// Reads `range` of the file in blocks and parses its lines into `state` (skipping the header first when
+    /// `header`); `false` when the state gave up.
+    static func parseRange(
+        _ descriptor: Int32, _ range: Range<Int>, into state: inout State, header: Bool, blockSize: Int, path: String
+    ) throws(InputError) -> Bool {
         var buffer = [UInt8](repeating: 0, count: Swift.max(1, blockSize))
         var filled = 0
+        var offset = range.lowerBound
         var atEOF = false
-        var first = true
+        var first = header
         while !atEOF {
             if filled == buffer.count { buffer.append(contentsOf: [UInt8](repeating: 0, count: buffer.count)) }
-            let count = buffer.withUnsafeMutableBytes { raw in
-                read(descriptor, raw.baseAddress! + filled, raw.count - filled)
+            let wanted = Swift.min(buffer.count - filled, range.upperBound - offset)
+            let count = wanted == 0 ? 0 : buffer.withUnsafeMutableBytes { raw in
+                pread(descriptor, raw.baseAddress! + filled, wanted, off_t(offset))
             }
             if count < 0 {
                 if errno == EINTR { continue }
@@ -60,6 +111,7 @@ enum FastCSVLoader {
             }
             if count == 0 { atEOF = true }
             filled += count
+            offset += count
             let consumed: Int? = try buffer.withUnsafeBufferPointer { all throws(InputError) -> Int? in
                 let bytes = UnsafeBufferPointer(rebasing: all[0..<filled])
                 var start = 0
@@ -71,9 +123,9 @@ enum FastCSVLoader {
                 }
                 return try state.parse(bytes, from: start, final: atEOF)
             }
-            guard let consumed else { return nil }
+            guard let consumed else { return false }
             if first && consumed > 0 { first = false }
-            if state.gaveUp { return nil }
+            if state.gaveUp { return false }
             if consumed > 0 {
                 buffer.withUnsafeMutableBytes { raw in
                     _ = memmove(raw.baseAddress!, raw.baseAddress! + consumed, filled - consumed)
@@ -81,6 +133,85 @@ enum FastCSVLoader {
                 filled -= consumed
             }
         }
+        return true
+    }
+
+    /// The two halves' states and the split offset, or `nil` when the file should be read by one thread: its
+    /// first row's order id or customer id follows no ``DigitPattern`` (the halves could not be merged without
+    /// lookups), the header or first row is not in the first MiB, or no line starts after the split position.
+    ///
+    /// Both states get the first row's patterns, so the second half's ids are read exactly as one pass would.
+    private static func splitStates(
+        _ descriptor: Int32, size: Int, state: State, split: Split, path: String
+    ) throws(InputError) -> (State, State, Int)? {
+        var head = [UInt8](repeating: 0, count: Swift.min(size, 1 << 20))
+        let count = head.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress!, $0.count, 0) }
+        guard count > 0 else { return nil }
+        var probe = state
+        guard let (headerEnd, patterns) = head.withUnsafeBufferPointer({ all -> (Int, (DigitPattern, DigitPattern))? in
+            let bytes = UnsafeBufferPointer(rebasing: all[0..<count])
+            guard let headerEnd = probe.skipHeader(bytes, final: count == size),
+                let patterns = probe.firstRowPatterns(bytes, from: headerEnd)
+            else { return nil }
+            return (headerEnd, patterns)
+        }) else { return nil }
+        // The split: the first line start at or after the position, past the header.
+        var position = Swift.max(split.position ?? size / 2, headerEnd)
+        if position < size && position > headerEnd {
+            var byte: UInt8 = 0
+            var probeOffset = position - 1
+            while probeOffset < size {
+                guard pread(descriptor, &byte, 1, off_t(probeOffset)) == 1 else { return nil }
+                if byte == 0x0A { break }
+                probeOffset += 1
+            }
+            position = probeOffset + 1
+        }
+        guard position < size else { return nil }
+        var first = state
+        var second = state
+        first.seed(orderIDPattern: patterns.0, customerPattern: patterns.1)
+        second.seed(orderIDPattern: patterns.0, customerPattern: patterns.1)
+        second.startAfterHeader(probe)
+        return (first, second, position)
+    }
+
+    /// Parses the two halves on two threads and joins them (see ``State/append(_:)``); when the second half
+    /// cannot simply be appended (an error in it, an order id not above the first half's, ...) the first half's
+    /// state reads the second half itself, exactly as a single pass would.
+    private static func loadHalves(
+        _ descriptor: Int32, size: Int, first: State, second: State, middle: Int, blockSize: Int, path: String,
+        passes: inout Passes
+    ) throws(InputError) -> (OrderLedger, LoadReport)? {
+        // Each iteration owns one of `halves` and writes nothing else; `concurrentPerform` returns after both
+        // iterations end, so reading `halves` afterwards is ordered after the writes.
+        var halves: [Result<State?, InputError>] = [.success(first), .success(second)]
+        halves.withUnsafeMutableBufferPointer { halves in
+            let halves = HalvesBox(base: halves.baseAddress!)
+            DispatchQueue.concurrentPerform(iterations: 2) { index in
+                let range = index == 0 ? 0..<middle : middle..<size
+                halves.base[index] = Result { () throws(InputError) -> State? in
+                    guard var state = try halves.base[index].get() else { return nil }
+                    let done = try parseRange(
+                        descriptor, range, into: &state, header: index == 0, blockSize: blockSize, path: path)
+                    return done ? state : nil
+                }
+            }
+        }
+        // The first half's error is the first in file order.
+        guard var state = try halves[0].get() else { return nil }
+        let secondHalf: State??
+        do throws(InputError) { secondHalf = .some(try halves[1].get()) } catch { secondHalf = .none }
+        halves = []
+        if case .some(.none) = secondHalf { return nil }  // the second half needs the record-by-record reader
+        if case .some(.some(let other)) = secondHalf, state.append(other) {
+            passes = .appended
+            return state.finish()
+        }
+        passes = .reread
+        guard try parseRange(
+            descriptor, middle..<size, into: &state, header: false, blockSize: blockSize, path: path)
+        else { return nil }
         return state.finish()
     }
 
@@ -104,6 +235,11 @@ enum FastCSVLoader {
         let customerColumn: Int
         let timestampColumn: Int
         let amountColumn: Int
+        /// The currency column, if any: the fast path takes a row whose field is empty or exactly the default
+        /// currency's code (`defaultCode`, `nil` when that code would mean other minor digits); any other row is
+        /// re-read by the reader, which hands the whole file over if the row is valid (another currency).
+        let currencyColumn: Int?
+        let defaultCode: [UInt8]?
         let orderIDName: String
         let delimiter: UInt8
         let minorDigits: Int
@@ -128,7 +264,10 @@ enum FastCSVLoader {
         private var lineBreaks: [(row: Int, delta: Int)] = []
 
         init?(header: CSVOrderReader, options: OrderInputOptions) {
-            guard !options.mapping.collapsesLineItems, header.columns.currency == nil else { return nil }
+            guard !options.mapping.collapsesLineItems else { return nil }
+            currencyColumn = header.columns.currency
+            let code = options.defaultCurrency.code
+            defaultCode = options.currency(code: code) == options.defaultCurrency ? Array(code.utf8) : nil
             self.options = options
             columnCount = header.headerCount
             orderIDColumn = header.columns.orderID
@@ -148,6 +287,74 @@ enum FastCSVLoader {
             timestamps.reserveCapacity(rows)
             amounts.reserveCapacity(rows)
             customers.numericLimit = Swift.max(1 << 20, 2 * rows)
+        }
+
+        /// Reads ids with these patterns from the first row on (see ``OrderIDStore/adopt(pattern:)``).
+        mutating func seed(orderIDPattern: DigitPattern, customerPattern: DigitPattern) {
+            orderIDs.adopt(pattern: orderIDPattern)
+            customers.seed(pattern: customerPattern)
+        }
+
+        /// Makes this state parse from a line start after the header `probe` has read (line numbers count from
+        /// 1 at that line; they are only used when the state is not appended to the first half's).
+        mutating func startAfterHeader(_ probe: State) {
+            headerBytes = probe.headerBytes
+            line = 1
+        }
+
+        /// The patterns of the first data row's order id and customer id, or `nil` (no such row in `bytes`, a
+        /// quote or a wrong field count, or an id that follows no pattern).
+        func firstRowPatterns(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> (DigitPattern, DigitPattern)? {
+            var position = start
+            while let newline = findByte(0x0A, bytes, from: position) {
+                var end = newline
+                if end > position && bytes[end - 1] == 0x0D { end -= 1 }
+                if end == position {
+                    position = newline + 1
+                    continue
+                }
+                var fields: [Range<Int>] = []
+                var fieldStart = position
+                for k in position...end {
+                    if k == end || bytes[k] == delimiter {
+                        fields.append(fieldStart..<k)
+                        fieldStart = k + 1
+                    } else if bytes[k] == 0x22 || bytes[k] == 0x0D {
+                        return nil
+                    }
+                }
+                guard fields.count == columnCount,
+                    let id = DigitPattern.infer(UnsafeBufferPointer(rebasing: bytes[fields[orderIDColumn]])),
+                    let customer = DigitPattern.infer(UnsafeBufferPointer(rebasing: bytes[fields[customerColumn]]))
+                else { return nil }
+                return (id, customer)
+            }
+            return nil
+        }
+
+        /// Appends the state of the file's next part (parsed on its own from a line start), when that needs no
+        /// lookup and no line number: `other` skipped no row, its order ids are increasing integers above this
+        /// state's last, both index customers by key with one pattern, and the totals add up without overflow.
+        /// Returns `false` (nothing changed) otherwise.
+        mutating func append(_ other: State) -> Bool {
+            guard other.report.skippedRows == 0, other.report.errors.isEmpty,
+                let ids = OrderIDStore.concatenated(orderIDs, other.orderIDs)
+            else { return false }
+            let (total, overflow) = absoluteTotal.addingReportingOverflow(other.absoluteTotal)
+            guard !overflow, let map = customers.absorb(other.customers) else { return false }
+            orderIDs = ids
+            absoluteTotal = total
+            customerNumbers.reserveCapacity(customerNumbers.count + other.customerNumbers.count)
+            map.withUnsafeBufferPointer { map in
+                for number in other.customerNumbers { customerNumbers.append(map[Int(number)]) }
+            }
+            timestamps.append(contentsOf: other.timestamps)
+            amounts.append(contentsOf: other.amounts)
+            duplicates += other.duplicates
+            report.rowsRead += other.report.rowsRead
+            report.ordersLoaded += other.report.ordersLoaded
+            report.duplicatesIgnored += other.report.duplicatesIgnored
+            return true
         }
 
         /// Finds the end of the header (after a byte-order mark and blank lines); `nil` when more bytes are
@@ -251,7 +458,13 @@ enum FastCSVLoader {
                     rebasing: bytes[fieldStarts[timestampColumn]..<(fieldStarts[timestampColumn + 1] - 1)])
                 let amountField = UnsafeBufferPointer(
                     rebasing: bytes[fieldStarts[amountColumn]..<(fieldStarts[amountColumn + 1] - 1)])
-                guard !id.isEmpty, !customer.isEmpty, isValidText(id), isValidText(customer),
+                var currencyOK = true
+                if let currencyColumn {
+                    let field = UnsafeBufferPointer(
+                        rebasing: bytes[fieldStarts[currencyColumn]..<(fieldStarts[currencyColumn + 1] - 1)])
+                    currencyOK = field.isEmpty || (defaultCode.map { field.elementsEqual($0) } ?? false)
+                }
+                guard currencyOK, !id.isEmpty, !customer.isEmpty, isValidText(id), isValidText(customer),
                     let seconds = parseTimestamp(timestampField),
                     let amount = parseAmount(amountField)
                 else {
