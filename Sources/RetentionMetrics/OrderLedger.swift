@@ -157,7 +157,8 @@ public struct OrderLedger: Sendable {
                 } else {
                     number = Int32(customerIDs.count)
                     numericCustomers = nil  // keep `numeric` uniquely referenced while it grows
-                    if numeric.insert(key: key, number: number) {
+                    var id = order.customerID
+                    if id.withUTF8({ numeric.insert(key: key, number: number, spelledBy: $0) }) {
                         customerIDs.append(order.customerID)
                     } else {
                         numeric = NumericIDIndex(pattern: numeric.pattern, limit: 0)

@@ -168,10 +168,12 @@ package struct OrderIDStore: Sendable {
         if b.count == 0 { return a }
         if a.count == 0 { return b }
         let increasing: Set<Kind> = [.affine, .sortedIntegers]
-        guard increasing.contains(a.kind), increasing.contains(b.kind), a.pattern == b.pattern,
+        guard increasing.contains(a.kind), increasing.contains(b.kind),
+            let pattern = DigitPattern.common(a.pattern, b.pattern),
             let last = a.integer(at: a.count - 1), let next = b.integer(at: 0), next > last
         else { return nil }
         var result = a
+        result.pattern = pattern
         if a.kind == .affine && b.kind == .affine && next == last + 1 {
             result.count += b.count
             return result
@@ -277,7 +279,14 @@ package struct OrderIDStore: Sendable {
 
     // MARK: Appending (the caller has checked that the id is absent)
 
-    /// Appends integer id `value` (0 ..< 10^18; spelled with ``pattern``).
+    /// Appends integer id `value` spelled by `bytes` (its key under ``pattern``, see ``integer(of:)``).
+    @inline(__always)
+    package mutating func append(integer value: Int64, spelledBy bytes: UnsafeBufferPointer<UInt8>) {
+        pattern.narrow(bytes)
+        append(integer: value)
+    }
+
+    /// Appends integer id `value` (0 ..< 10^18; spelled with ``pattern``, which must allow its spelling).
     package mutating func append(integer value: Int64) {
         switch kind {
         case .affine:
@@ -319,7 +328,7 @@ package struct OrderIDStore: Sendable {
     package mutating func append(bytes: UnsafeBufferPointer<UInt8>) {
         if kind != .strings {
             if count == 0 && !patternSet, let inferred = DigitPattern.infer(bytes) { pattern = inferred }
-            if let value = pattern.key(bytes) {
+            if let value = pattern.accept(bytes) {
                 append(integer: value)
                 return
             }
@@ -377,31 +386,78 @@ private func memoryEqual(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _
     return true
 }
 
-/// Ids spelled as a fixed ASCII prefix and a decimal number zero-padded to a minimum width (`C0001234`,
+/// Ids spelled as a fixed ASCII prefix and a decimal number zero-padded to a width W (`C0001234`,
 /// `O00000042`, `1001`), so that each such id is an integer key and back.
 ///
-///     id = prefix + digits(key), padded with zeros to minWidth digits
+///     id = prefix + digits(key), padded with zeros to W digits,   minWidth <= W <= maxWidth
 ///
-/// Only the canonical spelling of a key matches: with `minWidth` 7, `C0001234` is key 1234 but `C01234` and
-/// `C00001234` do not match (they are other ids), so `C01`, `C1` and `1` never share a key by accident.
+/// W is known once an id with a leading zero is seen (`C0001234`: W = 7); until then ids without one only bound
+/// it from above (`C2345678`: W <= 7). Every id stored narrows the range (``accept(_:)``) and every id looked up
+/// must fit it (``key(_:)``), so one key has one spelling: `C01`, `C1`, `C001` and `1` never share a key.
 package struct DigitPattern: Sendable, Equatable {
     /// The prefix bytes, little-endian (at most 8).
     package let prefixWord: UInt64
     package let prefixLength: Int
-    /// The number of digits below which keys are zero-padded (1: no padding, no leading zero).
-    package let minWidth: Int
+    /// The range of widths W the ids seen so far allow.
+    package private(set) var minWidth: Int
+    package private(set) var maxWidth: Int
 
-    /// Plain canonical integers: `0` or 1...18 digits without a leading zero.
-    package static let plain = DigitPattern(prefixWord: 0, prefixLength: 0, minWidth: 1)
+    /// Plain integers: `0` or 1...18 digits, without a leading zero until one is seen.
+    package static let plain = DigitPattern(prefixWord: 0, prefixLength: 0, minWidth: 1, maxWidth: 18)
 
-    package init(prefixWord: UInt64, prefixLength: Int, minWidth: Int) {
+    package init(prefixWord: UInt64, prefixLength: Int, minWidth: Int, maxWidth: Int) {
         self.prefixWord = prefixWord
         self.prefixLength = prefixLength
         self.minWidth = minWidth
+        self.maxWidth = maxWidth
+    }
+
+    /// The pattern both `a`'s and `b`'s ids fit (same prefix, the widths both allow), or `nil`.
+    package static func common(_ a: DigitPattern, _ b: DigitPattern) -> DigitPattern? {
+        guard a.prefixWord == b.prefixWord, a.prefixLength == b.prefixLength else { return nil }
+        let low = Swift.max(a.minWidth, b.minWidth)
+        let high = Swift.min(a.maxWidth, b.maxWidth)
+        return low <= high ? DigitPattern(prefixWord: a.prefixWord, prefixLength: a.prefixLength, minWidth: low,
+            maxWidth: high) : nil
+    }
+
+    /// Whether the digits of an id (`count` of them, `leadingZero` when the first is `0` and there are more)
+    /// fit the widths: a padded number must have exactly W digits, an unpadded one at least W.
+    @inlinable @inline(__always)
+    package func fits(count: Int, leadingZero: Bool) -> Bool {
+        leadingZero ? count >= minWidth && count <= maxWidth : count >= minWidth
+    }
+
+    /// Whether `bytes` (an id that has a key) fits the current widths (a cheap re-check of ``key(_:)``).
+    @inlinable @inline(__always)
+    package func fits(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        let count = bytes.count &- prefixLength
+        return fits(count: count, leadingZero: count > 1 && bytes[prefixLength] == 0x30)
+    }
+
+    /// Narrows the widths to those `bytes` (an id that fits) allows.
+    @inlinable @inline(__always)
+    package mutating func narrow(_ bytes: UnsafeBufferPointer<UInt8>) {
+        let count = bytes.count &- prefixLength
+        if count > 1 && bytes[prefixLength] == 0x30 {
+            minWidth = count
+            maxWidth = count
+        } else if count < maxWidth {
+            maxWidth = count
+        }
+    }
+
+    /// The key of `bytes`, narrowing the widths to those it allows; `nil` (unchanged) when it does not fit.
+    @inlinable @inline(__always)
+    package mutating func accept(_ bytes: UnsafeBufferPointer<UInt8>) -> Int64? {
+        guard let key = key(bytes) else { return nil }
+        narrow(bytes)
+        return key
     }
 
     /// The pattern `id` follows: its leading non-digit ASCII bytes (at most 8) as the prefix, then 1...18 digits;
-    /// the minimum width is the digit count when the digits start with a zero, else 1. `nil` for other ids.
+    /// the width is the digit count when the digits start with a zero, else at most the digit count. `nil` for
+    /// other ids.
     package static func infer(_ bytes: UnsafeBufferPointer<UInt8>) -> DigitPattern? {
         var p = 0
         while p < bytes.count, bytes[p] &- 0x30 > 9 {
@@ -412,9 +468,8 @@ package struct DigitPattern: Sendable, Equatable {
         guard digits >= 1, digits <= 18 else { return nil }
         var word: UInt64 = 0
         for k in 0..<p { word |= UInt64(bytes[k]) << (8 * UInt64(k)) }
-        let pattern = DigitPattern(
-            prefixWord: word, prefixLength: p, minWidth: bytes[p] == 0x30 && digits > 1 ? digits : 1)
-        return pattern.key(bytes) == nil ? nil : pattern
+        var pattern = DigitPattern(prefixWord: word, prefixLength: p, minWidth: 1, maxWidth: 18)
+        return pattern.accept(bytes) == nil ? nil : pattern
     }
 
     /// The key `bytes` spell under this pattern, or `nil`.
@@ -422,13 +477,13 @@ package struct DigitPattern: Sendable, Equatable {
     package func key(_ bytes: UnsafeBufferPointer<UInt8>) -> Int64? {
         let p = prefixLength
         let n = bytes.count &- p
-        guard n >= minWidth, n <= 18 else { return nil }
+        guard n >= 1, n <= 18 else { return nil }
         var word = prefixWord
         for k in 0..<p {
             guard bytes[k] == UInt8(truncatingIfNeeded: word) else { return nil }
             word >>= 8
         }
-        if n > minWidth && bytes[p] == 0x30 { return nil }
+        guard fits(count: n, leadingZero: n > 1 && bytes[p] == 0x30) else { return nil }
         var value: Int64 = 0
         for k in p..<bytes.count {
             let digit = bytes[k] &- 0x30
@@ -474,7 +529,7 @@ package struct DigitPattern: Sendable, Equatable {
 /// (set from the expected number of rows, so the table costs at most a few bytes per row); an id that does not
 /// follow the pattern or whose key is too large makes the owner switch to hashing.
 package struct NumericIDIndex: Sendable {
-    package let pattern: DigitPattern
+    package private(set) var pattern: DigitPattern
     package let limit: Int
     package private(set) var slots: [Int32] = []
     package private(set) var count = 0
@@ -491,7 +546,20 @@ package struct NumericIDIndex: Sendable {
         return slot == 0 ? nil : slot - 1
     }
 
-    /// Inserts `number` under `key` (absent); `false` when `key` is not below `limit`.
+    /// Inserts `number` under `key` (absent), spelled `bytes` (which fit the pattern); `false` when `key` is not
+    /// below `limit`.
+    package mutating func insert(key: Int64, number: Int32, spelledBy bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard insert(key: key, number: number) else { return false }
+        pattern.narrow(bytes)
+        return true
+    }
+
+    /// The index holding both `self`'s and `other`'s keys' pattern, as `self` with `pattern` (see
+    /// ``DigitPattern/common(_:_:)``).
+    package mutating func adopt(pattern: DigitPattern) { self.pattern = pattern }
+
+    /// Inserts `number` under `key` (absent, with a spelling the pattern already allows); `false` when `key` is not
+    /// below `limit`.
     package mutating func insert(key: Int64, number: Int32) -> Bool {
         guard key < Int64(limit) else { return false }
         if key >= Int64(slots.count) {

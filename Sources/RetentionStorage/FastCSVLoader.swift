@@ -566,7 +566,7 @@ enum FastCSVLoader {
             customerNumbers.append(customers.intern(customer, key: customerKey, numeric: numericKey))
             timestamps.append(seconds)
             amounts.append(amount)
-            if let integer { orderIDs.append(integer: integer) } else { orderIDs.append(bytes: id) }
+            if let integer { orderIDs.append(integer: integer, spelledBy: id) } else { orderIDs.append(bytes: id) }
             report.ordersLoaded += 1
         }
 
@@ -732,10 +732,11 @@ struct CustomerInterner {
     @inline(__always)
     mutating func intern(_ bytes: UnsafeBufferPointer<UInt8>, key: UInt64, numeric isNumeric: Bool) -> Int32 {
         if numeric != nil {
-            if isNumeric && key != .max {
+            // `key` was computed before the rows ahead of this one in the batch narrowed the widths: re-check.
+            if isNumeric && key != .max && numeric!.pattern.fits(bytes) {
                 if let found = numeric!.find(key: Int64(key)) { return found }
                 let number = Int32(numeric!.count)
-                if numeric!.insert(key: Int64(key), number: number) { return number }
+                if numeric!.insert(key: Int64(key), number: number, spelledBy: bytes) { return number }
             }
             convertToHashing()
         }
@@ -745,10 +746,11 @@ struct CustomerInterner {
     /// Adds `other`'s customers after this interner's, when both are numeric with one pattern; returns the
     /// new number of each of `other`'s numbers, or `nil` (and changes nothing) otherwise.
     mutating func absorb(_ other: CustomerInterner) -> [Int32]? {
-        guard var index = numeric, let otherIndex = other.numeric, index.pattern == otherIndex.pattern,
-            otherIndex.slots.count <= index.limit
+        guard var index = numeric, let otherIndex = other.numeric,
+            let pattern = DigitPattern.common(index.pattern, otherIndex.pattern), otherIndex.slots.count <= index.limit
         else { return nil }
         numeric = nil
+        index.adopt(pattern: pattern)
         var map = [Int32](repeating: 0, count: otherIndex.count)
         let keys = otherIndex.keysByNumber()
         for number in keys.indices {

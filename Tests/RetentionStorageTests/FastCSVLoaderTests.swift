@@ -262,6 +262,14 @@ struct FastCSVLoaderTests {
         #expect(ledger.customerIDs == ["C01", "C1", "1", "C001", "C10", "C99", "C100", "01"])
         #expect(ledger.customerNumber(of: "C01") == 0 && ledger.customerNumber(of: "C001") == 3)
         #expect(ledger.customerNumber(of: "C0001") == nil && ledger.customerNumber(of: "C2") == nil)
+        // The width is only known at the first zero-padded id: `C2345678` allows 1...7, `C0012345` fixes 7,
+        // then `C12345` (key 12345 unpadded) is another customer than `C0012345`.
+        for ids in [["C2345678", "C0012345", "C12345", "C0012345", "C2345678"], ["17", "170", "0170", "017", "9"]] {
+            let text = standardHeader + ids.enumerated().map { "\($0.offset + 1),\($0.element),2024-01-01,1" }
+                .joined(separator: "\n") + "\n"
+            try expectSameAsReference(Array(text.utf8))
+            try expectEverySplitSameAsReference(Array(text.utf8), OrderInputOptions())
+        }
     }
 
     @Test func numericCustomerIndexHandedToTheLedgerKeepsWorking() throws {
