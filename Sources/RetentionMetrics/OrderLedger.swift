@@ -173,7 +173,9 @@ public struct OrderLedger: Sendable {
             // The id breaks the pattern: index every customer by hash from now on.
             numericCustomers = nil
             var index = IDHashTable(minimumCapacity: customerIDs.count + 1)
-            for number in customerIDs.indices { index.insert(hash: IDHash.hash(customerIDs[number]), value: Int32(number)) }
+            for number in customerIDs.indices {
+                index.insert(hash: IDHash.hash(customerIDs[number]), value: Int32(number))
+            }
             customerIndex = index
         }
         let hash = IDHash.hash(order.customerID)

@@ -93,7 +93,8 @@ enum FastCSVLoader {
         let size = fstat(descriptor, &info) == 0 ? Int(info.st_size) : 0
         state.numericLimit(forFileBytes: size)
         if size >= split.threshold, size > 0,
-            let (first, second, middle) = try splitStates(descriptor, size: size, state: state, split: split, path: path)
+            let (first, second, middle) = try splitStates(
+                descriptor, size: size, state: state, split: split, path: path)
         {
             return try loadHalves(
                 descriptor, size: size, first: first, second: second, middle: middle, blockSize: blockSize,
@@ -496,7 +497,9 @@ enum FastCSVLoader {
                     currencyOK = field.isEmpty
                         || (defaultCode.map { code in
                             code.count == field.count
-                                && code.withUnsafeBufferPointer { bytesEqual($0.baseAddress!, field.baseAddress!, code.count) }
+                                && code.withUnsafeBufferPointer {
+                                    bytesEqual($0.baseAddress!, field.baseAddress!, code.count)
+                                }
                         } ?? false)
                 }
                 guard currencyOK, !id.isEmpty, !customer.isEmpty, isValidText(id), isValidText(customer),
@@ -744,7 +747,9 @@ struct CustomerInterner {
     mutating func lookupKey(_ bytes: UnsafeBufferPointer<UInt8>) -> (key: UInt64, numeric: Bool) {
         if undecided {
             undecided = false
-            if let pattern = DigitPattern.infer(bytes) { numeric = NumericIDIndex(pattern: pattern, limit: numericLimit) }
+            if let pattern = DigitPattern.infer(bytes) {
+                numeric = NumericIDIndex(pattern: pattern, limit: numericLimit)
+            }
         }
         if let numeric {
             return (numeric.pattern.key(bytes).map { UInt64($0) } ?? .max, true)
@@ -833,7 +838,9 @@ struct CustomerInterner {
         var sink: UInt32 = 0
         if let numeric {
             numeric.slots.withUnsafeBufferPointer { slots in
-                for row in rows where row.customerKey < UInt64(slots.count) { sink &+= UInt32(bitPattern: slots[Int(row.customerKey)]) }
+                for row in rows where row.customerKey < UInt64(slots.count) {
+                    sink &+= UInt32(bitPattern: slots[Int(row.customerKey)])
+                }
             }
             return sink
         }
@@ -917,7 +924,9 @@ struct CustomerInterner {
     /// The customer ids as strings, in number order.
     func strings() -> [String] {
         if let numeric { return CustomerInterner.strings(numeric) }
-        return (0..<entries.count).map { number in withBytes(of: Int32(number)) { String(decoding: $0, as: UTF8.self) } }
+        return (0..<entries.count).map { number in
+            withBytes(of: Int32(number)) { String(decoding: $0, as: UTF8.self) }
+        }
     }
 }
 
