@@ -33,6 +33,9 @@ public struct OrderLedger: Sendable {
 
     /// Customer numbers by customer id: an open-addressing table of `number + 1`, keyed by ``IDHash``.
     private var customerIndex = IDHashTable()
+    /// When every customer id follows one ``DigitPattern`` (`C0001234`), a bulk loader may hand over a direct
+    /// table by integer key instead; ``customerIndex`` is then unused until an id breaks the pattern.
+    private var numericCustomers: NumericIDIndex?
     /// Order ids by row: integers without a table when they arrive in order, otherwise hashed.
     private var orderIDs = OrderIDStore()
     private var absoluteTotal: Int64 = 0
@@ -52,7 +55,7 @@ public struct OrderLedger: Sendable {
     package init(
         currency: Currency?, customerIDs: [String], customerColumn: [Int32], timestampColumn: [Int64],
         amountColumn: [Int64], orderIDs: OrderIDStore, customerIndex: IDHashTable?, duplicatesIgnored: Int,
-        absoluteTotal: Int64
+        absoluteTotal: Int64, numericCustomerIndex: NumericIDIndex? = nil
     ) {
         precondition(
             customerColumn.count == timestampColumn.count && amountColumn.count == timestampColumn.count
@@ -65,7 +68,10 @@ public struct OrderLedger: Sendable {
         self.orderIDs = orderIDs
         self.duplicatesIgnored = duplicatesIgnored
         self.absoluteTotal = absoluteTotal
-        if let customerIndex {
+        if let numericCustomerIndex {
+            precondition(numericCustomerIndex.count == customerIDs.count, "numeric index must hold every customer")
+            numericCustomers = numericCustomerIndex
+        } else if let customerIndex {
             self.customerIndex = customerIndex
         } else {
             var index = IDHashTable(minimumCapacity: customerIDs.count)
@@ -84,7 +90,10 @@ public struct OrderLedger: Sendable {
 
     /// The customer number of `customerID`, if the ledger has it.
     public func customerNumber(of customerID: String) -> Int32? {
-        customerIndex.find(hash: IDHash.hash(customerID)) { customerIDs[Int($0)] == customerID }
+        if let numericCustomers {
+            return numericCustomers.pattern.key(customerID).flatMap { numericCustomers.find(key: $0) }
+        }
+        return customerIndex.find(hash: IDHash.hash(customerID)) { customerIDs[Int($0)] == customerID }
     }
 
     /// The order id of `row`.
@@ -140,6 +149,35 @@ public struct OrderLedger: Sendable {
         }
         absoluteTotal = total
         currency = order.currency
+        if var numeric = numericCustomers {
+            if let key = numeric.pattern.key(order.customerID) {
+                let number: Int32
+                if let existing = numeric.find(key: key) {
+                    number = existing
+                } else {
+                    number = Int32(customerIDs.count)
+                    numericCustomers = nil  // keep `numeric` uniquely referenced while it grows
+                    var id = order.customerID
+                    if id.withUTF8({ numeric.insert(key: key, number: number, spelledBy: $0) }) {
+                        customerIDs.append(order.customerID)
+                    } else {
+                        numeric = NumericIDIndex(pattern: numeric.pattern, limit: 0)
+                    }
+                }
+                if numeric.limit > 0 {
+                    numericCustomers = numeric
+                    appendColumns(order, customer: number)
+                    return .appended
+                }
+            }
+            // The id breaks the pattern: index every customer by hash from now on.
+            numericCustomers = nil
+            var index = IDHashTable(minimumCapacity: customerIDs.count + 1)
+            for number in customerIDs.indices {
+                index.insert(hash: IDHash.hash(customerIDs[number]), value: Int32(number))
+            }
+            customerIndex = index
+        }
         let hash = IDHash.hash(order.customerID)
         let number: Int32
         if let existing = customerIndex.find(hash: hash, where: { customerIDs[Int($0)] == order.customerID }) {
@@ -149,11 +187,15 @@ public struct OrderLedger: Sendable {
             customerIDs.append(order.customerID)
             customerIndex.insert(hash: hash, value: number) { IDHash.hash(customerIDs[Int($0)]) }
         }
+        appendColumns(order, customer: number)
+        return .appended
+    }
+
+    private mutating func appendColumns(_ order: Order, customer number: Int32) {
         orderIDs.append(order.id)
         customerColumn.append(number)
         timestampColumn.append(order.timestamp.secondsSince1970)
         amountColumn.append(order.amount)
-        return .appended
     }
 
     /// Appends orders one by one; stops at the first error (orders before it stay appended).

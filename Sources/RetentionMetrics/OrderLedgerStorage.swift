@@ -131,6 +131,9 @@ package struct OrderIDStore: Sendable {
 
     package private(set) var kind = Kind.affine
     package private(set) var count = 0
+    /// How integer ids are spelled (set from the first id, or by ``adopt(pattern:)``): `1001`, `O00000042`.
+    package private(set) var pattern = DigitPattern.plain
+    private var patternSet = false
     private var first: Int64 = 0
     private var integers: [Int64] = []
     private var arena: [UInt8] = []
@@ -143,6 +146,44 @@ package struct OrderIDStore: Sendable {
     package init(affineFrom first: Int64, count: Int) {
         self.first = first
         self.count = count
+    }
+
+    /// Sets the spelling of integer ids before the first id (a bulk loader that splits a file gives every part
+    /// the pattern of the file's first id).
+    package mutating func adopt(pattern: DigitPattern) {
+        precondition(count == 0, "adopt(pattern:) before the first id")
+        self.pattern = pattern
+        patternSet = true
+    }
+
+    /// The integer key `bytes` spell under this store's pattern (`nil` once the store holds strings).
+    @inlinable @inline(__always)
+    package func integer(of bytes: UnsafeBufferPointer<UInt8>) -> Int64? {
+        kind == .strings ? nil : pattern.key(bytes)
+    }
+
+    /// `a` followed by `b` without any lookup, when both hold increasing integer ids of one pattern and `b`'s
+    /// first id is above `a`'s last (so no id of `b` is in `a`); else `nil`.
+    package static func concatenated(_ a: OrderIDStore, _ b: OrderIDStore) -> OrderIDStore? {
+        if b.count == 0 { return a }
+        if a.count == 0 { return b }
+        let increasing: Set<Kind> = [.affine, .sortedIntegers]
+        guard increasing.contains(a.kind), increasing.contains(b.kind),
+            let pattern = DigitPattern.common(a.pattern, b.pattern),
+            let last = a.integer(at: a.count - 1), let next = b.integer(at: 0), next > last
+        else { return nil }
+        var result = a
+        result.pattern = pattern
+        if a.kind == .affine && b.kind == .affine && next == last + 1 {
+            result.count += b.count
+            return result
+        }
+        if result.kind == .affine { result.integers = (0..<a.count).map { a.first + Int64($0) } }
+        result.kind = .sortedIntegers
+        result.integers.reserveCapacity(a.count + b.count)
+        for row in 0..<b.count { result.integers.append(b.integer(at: row)!) }
+        result.count += b.count
+        return result
     }
 
     /// The canonical integer `bytes` spell, or `nil`.
@@ -183,7 +224,7 @@ package struct OrderIDStore: Sendable {
         case .integers:
             return table.find(hash: IDHash.hash(integer: value)) { integers[Int($0)] == value }.map(Int.init)
         case .strings:
-            var text = String(value)
+            var text = pattern.string(value)
             return text.withUTF8 { row(ofBytes: $0) }
         }
     }
@@ -191,7 +232,7 @@ package struct OrderIDStore: Sendable {
     /// The row of the id spelled by `bytes`.
     package func row(ofBytes bytes: UnsafeBufferPointer<UInt8>) -> Int? {
         if kind != .strings {
-            guard let value = OrderIDStore.canonicalInteger(bytes) else { return nil }
+            guard let value = pattern.key(bytes) else { return nil }
             return row(ofInteger: value)
         }
         let hash = IDHash.hash(UnsafeRawBufferPointer(bytes))
@@ -219,8 +260,8 @@ package struct OrderIDStore: Sendable {
     package func string(at row: Int) -> String {
         precondition(row >= 0 && row < count, "row out of range")
         switch kind {
-        case .affine: return String(first + Int64(row))
-        case .sortedIntegers, .integers: return String(integers[row])
+        case .affine: return pattern.string(first + Int64(row))
+        case .sortedIntegers, .integers: return pattern.string(integers[row])
         case .strings:
             let start = row == 0 ? 0 : Int(ends[row - 1])
             return String(decoding: arena[start..<Int(ends[row])], as: UTF8.self)
@@ -238,7 +279,14 @@ package struct OrderIDStore: Sendable {
 
     // MARK: Appending (the caller has checked that the id is absent)
 
-    /// Appends integer id `value` (canonical, i.e. 0 ..< 10^18).
+    /// Appends integer id `value` spelled by `bytes` (its key under ``pattern``, see ``integer(of:)``).
+    @inline(__always)
+    package mutating func append(integer value: Int64, spelledBy bytes: UnsafeBufferPointer<UInt8>) {
+        pattern.narrow(bytes)
+        append(integer: value)
+    }
+
+    /// Appends integer id `value` (0 ..< 10^18; spelled with ``pattern``, which must allow its spelling).
     package mutating func append(integer value: Int64) {
         switch kind {
         case .affine:
@@ -262,7 +310,7 @@ package struct OrderIDStore: Sendable {
         case .integers:
             break
         case .strings:
-            var text = String(value)
+            var text = pattern.string(value)
             text.withUTF8 { appendToArena($0, hash: IDHash.hash(UnsafeRawBufferPointer($0))) }
             return
         }
@@ -279,7 +327,8 @@ package struct OrderIDStore: Sendable {
     /// Appends the id spelled by `bytes`.
     package mutating func append(bytes: UnsafeBufferPointer<UInt8>) {
         if kind != .strings {
-            if let value = OrderIDStore.canonicalInteger(bytes) {
+            if count == 0 && !patternSet, let inferred = DigitPattern.infer(bytes) { pattern = inferred }
+            if let value = pattern.accept(bytes) {
                 append(integer: value)
                 return
             }
@@ -335,4 +384,209 @@ package struct OrderIDStore: Sendable {
 private func memoryEqual(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ count: Int) -> Bool {
     for k in 0..<count where a[k] != b[k] { return false }
     return true
+}
+
+/// Ids spelled as a fixed ASCII prefix and a decimal number zero-padded to a width W (`C0001234`,
+/// `O00000042`, `1001`), so that each such id is an integer key and back.
+///
+///     id = prefix + digits(key), padded with zeros to W digits,   minWidth <= W <= maxWidth
+///
+/// W is known once an id with a leading zero is seen (`C0001234`: W = 7); until then ids without one only bound
+/// it from above (`C2345678`: W <= 7). Every id stored narrows the range (``accept(_:)``) and every id looked up
+/// must fit it (``key(_:)``), so one key has one spelling: `C01`, `C1`, `C001` and `1` never share a key.
+package struct DigitPattern: Sendable, Equatable {
+    /// The prefix bytes, little-endian (at most 8).
+    package let prefixWord: UInt64
+    package let prefixLength: Int
+    /// The range of widths W the ids seen so far allow.
+    package private(set) var minWidth: Int
+    package private(set) var maxWidth: Int
+
+    /// Plain integers: `0` or 1...18 digits, without a leading zero until one is seen.
+    package static let plain = DigitPattern(prefixWord: 0, prefixLength: 0, minWidth: 1, maxWidth: 18)
+
+    package init(prefixWord: UInt64, prefixLength: Int, minWidth: Int, maxWidth: Int) {
+        self.prefixWord = prefixWord
+        self.prefixLength = prefixLength
+        self.minWidth = minWidth
+        self.maxWidth = maxWidth
+    }
+
+    /// The pattern both `a`'s and `b`'s ids fit (same prefix, the widths both allow), or `nil`.
+    package static func common(_ a: DigitPattern, _ b: DigitPattern) -> DigitPattern? {
+        guard a.prefixWord == b.prefixWord, a.prefixLength == b.prefixLength else { return nil }
+        let low = Swift.max(a.minWidth, b.minWidth)
+        let high = Swift.min(a.maxWidth, b.maxWidth)
+        return low <= high ? DigitPattern(prefixWord: a.prefixWord, prefixLength: a.prefixLength, minWidth: low,
+            maxWidth: high) : nil
+    }
+
+    /// Whether the digits of an id (`count` of them, `leadingZero` when the first is `0` and there are more)
+    /// fit the widths: a padded number must have exactly W digits, an unpadded one at least W.
+    @inlinable @inline(__always)
+    package func fits(count: Int, leadingZero: Bool) -> Bool {
+        leadingZero ? count >= minWidth && count <= maxWidth : count >= minWidth
+    }
+
+    /// Whether `bytes` (an id that has a key) fits the current widths (a cheap re-check of ``key(_:)``).
+    @inlinable @inline(__always)
+    package func fits(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        let count = bytes.count &- prefixLength
+        return fits(count: count, leadingZero: count > 1 && bytes[prefixLength] == 0x30)
+    }
+
+    /// Narrows the widths to those `bytes` (an id that fits) allows.
+    @inlinable @inline(__always)
+    package mutating func narrow(_ bytes: UnsafeBufferPointer<UInt8>) {
+        let count = bytes.count &- prefixLength
+        if count > 1 && bytes[prefixLength] == 0x30 {
+            minWidth = count
+            maxWidth = count
+        } else if count < maxWidth {
+            maxWidth = count
+        }
+    }
+
+    /// The key of `bytes`, narrowing the widths to those it allows; `nil` (unchanged) when it does not fit.
+    @inlinable @inline(__always)
+    package mutating func accept(_ bytes: UnsafeBufferPointer<UInt8>) -> Int64? {
+        guard let key = key(bytes) else { return nil }
+        narrow(bytes)
+        return key
+    }
+
+    /// The pattern `id` follows: its leading non-digit ASCII bytes (at most 8) as the prefix, then 1...18 digits;
+    /// the width is the digit count when the digits start with a zero, else at most the digit count. `nil` for
+    /// other ids.
+    package static func infer(_ bytes: UnsafeBufferPointer<UInt8>) -> DigitPattern? {
+        var p = 0
+        while p < bytes.count, bytes[p] &- 0x30 > 9 {
+            guard bytes[p] > 0x20, bytes[p] < 0x7F, p < 8 else { return nil }
+            p += 1
+        }
+        let digits = bytes.count - p
+        guard digits >= 1, digits <= 18 else { return nil }
+        var word: UInt64 = 0
+        for k in 0..<p { word |= UInt64(bytes[k]) << (8 * UInt64(k)) }
+        var pattern = DigitPattern(prefixWord: word, prefixLength: p, minWidth: 1, maxWidth: 18)
+        return pattern.accept(bytes) == nil ? nil : pattern
+    }
+
+    /// The key `bytes` spell under this pattern, or `nil`.
+    @inlinable @inline(__always)
+    package func key(_ bytes: UnsafeBufferPointer<UInt8>) -> Int64? {
+        let p = prefixLength
+        let n = bytes.count &- p
+        guard n >= 1, n <= 18 else { return nil }
+        var word = prefixWord
+        for k in 0..<p {
+            guard bytes[k] == UInt8(truncatingIfNeeded: word) else { return nil }
+            word >>= 8
+        }
+        guard fits(count: n, leadingZero: n > 1 && bytes[p] == 0x30) else { return nil }
+        var value: Int64 = 0
+        for k in p..<bytes.count {
+            let digit = bytes[k] &- 0x30
+            guard digit < 10 else { return nil }
+            value = value &* 10 &+ Int64(digit)
+        }
+        return value
+    }
+
+    /// The key of `text`, or `nil`.
+    package func key(_ text: String) -> Int64? {
+        var copy = text
+        return copy.withUTF8 { key($0) }
+    }
+
+    /// The id of `key` (0 ..< 10^18).
+    package func string(_ key: Int64) -> String {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 8 + 19) { buffer in
+            var word = prefixWord
+            for k in 0..<prefixLength {
+                buffer[k] = UInt8(truncatingIfNeeded: word)
+                word >>= 8
+            }
+            var digits = 0
+            var rest = key
+            repeat {
+                digits += 1
+                rest /= 10
+            } while rest > 0
+            let width = Swift.max(digits, minWidth)
+            rest = key
+            for k in stride(from: prefixLength + width - 1, through: prefixLength, by: -1) {
+                buffer[k] = UInt8(truncatingIfNeeded: 0x30 + rest % 10)
+                rest /= 10
+            }
+            return String(decoding: UnsafeBufferPointer(rebasing: buffer[0..<(prefixLength + width)]), as: UTF8.self)
+        }
+    }
+}
+
+/// Customer numbers by integer key for ids that follow one ``DigitPattern``: a direct table (`slots[key]` is
+/// `number + 1`, 0 for absent), so a lookup is one load and needs no comparison. Keys must stay below `limit`
+/// (set from the expected number of rows, so the table costs at most a few bytes per row); an id that does not
+/// follow the pattern or whose key is too large makes the owner switch to hashing.
+package struct NumericIDIndex: Sendable {
+    package private(set) var pattern: DigitPattern
+    package let limit: Int
+    package private(set) var slots: [Int32] = []
+    package private(set) var count = 0
+
+    package init(pattern: DigitPattern, limit: Int) {
+        self.pattern = pattern
+        self.limit = limit
+    }
+
+    @inlinable @inline(__always)
+    package func find(key: Int64) -> Int32? {
+        guard key < Int64(slots.count) else { return nil }
+        let slot = slots.withUnsafeBufferPointer { $0[Int(key)] }
+        return slot == 0 ? nil : slot - 1
+    }
+
+    /// Inserts `number` under `key` (absent), spelled `bytes` (which fit the pattern); `false` when `key` is not
+    /// below `limit`.
+    package mutating func insert(key: Int64, number: Int32, spelledBy bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard insert(key: key, number: number) else { return false }
+        pattern.narrow(bytes)
+        return true
+    }
+
+    /// The index holding both `self`'s and `other`'s keys' pattern, as `self` with `pattern` (see
+    /// ``DigitPattern/common(_:_:)``).
+    package mutating func adopt(pattern: DigitPattern) { self.pattern = pattern }
+
+    /// Inserts `number` under `key` (absent, with a spelling the pattern already allows); `false` when `key` is not
+    /// below `limit`.
+    package mutating func insert(key: Int64, number: Int32) -> Bool {
+        guard key < Int64(limit) else { return false }
+        if key >= Int64(slots.count) {
+            var size = Swift.max(1 << 12, slots.count)
+            while size <= Int(key) { size *= 2 }
+            slots.append(contentsOf: repeatElement(0, count: Swift.min(size, limit) - slots.count))
+        }
+        slots.withUnsafeMutableBufferPointer { $0[Int(key)] = number + 1 }
+        count += 1
+        return true
+    }
+
+    /// The key of each number.
+    package func keysByNumber() -> [Int64] {
+        var keys = [Int64](repeating: 0, count: count)
+        for key in slots.indices where slots[key] != 0 { keys[Int(slots[key]) - 1] = Int64(key) }
+        return keys
+    }
+
+    /// The id of each number.
+    package func strings() -> [String] {
+        var ids = [String](repeating: "", count: count)
+        ids.withUnsafeMutableBufferPointer { ids in
+            slots.withUnsafeBufferPointer { slots in
+                for key in slots.indices where slots[key] != 0 { ids[Int(slots[key]) - 1] = pattern.string(Int64(key)) }
+            }
+        }
+        return ids
+    }
 }
