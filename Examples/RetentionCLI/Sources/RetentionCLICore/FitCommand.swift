@@ -12,10 +12,11 @@ struct ModelInput {
     var split: CalibrationHoldout<String>
 
     init(
-        file: String, unit: LedgerInput.Unit, calibrationEnd: Day?, global: GlobalOptions, input: InputOptions
-    ) throws {
+        source: OrderSource, unit: LedgerInput.Unit, calibrationEnd: Day?, global: GlobalOptions,
+        input: InputOptions
+    ) async throws {
         let calendar = try global.calendar
-        let ledger = try input.load(file, calendar: calendar)
+        let ledger = try await source.ledger(input: input, calendar: calendar)
         observationEnd = try global.asOfDay(ledger, calendar: calendar)
         self.calibrationEnd = calibrationEnd?.date ?? observationEnd
         guard self.calibrationEnd <= observationEnd else {
@@ -29,7 +30,7 @@ struct ModelInput {
 }
 
 /// `retention fit`: maximum-likelihood fit of a BTYD model.
-struct FitCommand: ParsableCommand {
+struct FitCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fit", abstract: "Fit BG/NBD, Pareto/NBD or Gamma-Gamma to the calibration data.")
 
@@ -37,7 +38,7 @@ struct FitCommand: ParsableCommand {
         case bgnbd, paretonbd, gammagamma
     }
 
-    @Argument(help: "The order file (CSV).") var file: String
+    @OptionGroup var source: OrderSource
     @Option(help: "bgnbd, paretonbd or gammagamma.") var model: Model
     @Option(help: "Time unit of the model: week (days / 7) or day.") var unit: LedgerInput.Unit = .week
     @Option(name: .customLong("calibration-end"), help: "Last calibration day (default: the as-of day).")
@@ -45,9 +46,9 @@ struct FitCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
     @OptionGroup var input: InputOptions
 
-    func run() throws {
-        let data = try ModelInput(
-            file: file, unit: unit, calibrationEnd: calibrationEnd, global: global, input: input)
+    func run() async throws {
+        let data = try await ModelInput(
+            source: source, unit: unit, calibrationEnd: calibrationEnd, global: global, input: input)
         let observations = data.split.observations
         let parameters: JSONValue
         let standardErrors: JSONValue
@@ -118,7 +119,7 @@ struct FitCommand: ParsableCommand {
 }
 
 /// `retention predict`: per-customer predictions from BG/NBD and Gamma-Gamma.
-struct PredictCommand: ParsableCommand {
+struct PredictCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "predict",
         abstract: "P(alive), expected purchases, expected spend and CLV per customer (BG/NBD + Gamma-Gamma).",
@@ -129,7 +130,7 @@ struct PredictCommand: ParsableCommand {
             monthly form over round(horizon / 4.345 weeks) months with --discount-rate per month.
             """)
 
-    @Argument(help: "The order file (CSV).") var file: String
+    @OptionGroup var source: OrderSource
     @Option(help: "Time unit of the models: week (days / 7) or day.") var unit: LedgerInput.Unit = .week
     @Option(name: .customLong("calibration-end"), help: "Last calibration day (default: the as-of day).")
     var calibrationEnd: Day?
@@ -149,9 +150,9 @@ struct PredictCommand: ParsableCommand {
         Int((horizonWeeks * 7 / unit.daysPerPeriod / unit.clvTimeUnit.perMonth).rounded())
     }
 
-    func run() throws {
-        let data = try ModelInput(
-            file: file, unit: unit, calibrationEnd: calibrationEnd, global: global, input: input)
+    func run() async throws {
+        let data = try await ModelInput(
+            source: source, unit: unit, calibrationEnd: calibrationEnd, global: global, input: input)
         let observations = data.split.observations
         let transactions = BGNBDModel.fit(try BTYDData(observations)).model
         let spend = try GammaGammaModel.fit(observations).model
