@@ -6,10 +6,17 @@ import RetentionModels
 extension LedgerInput.Unit: @retroactive ExpressibleByArgument {}
 
 /// The calibration data of `fit` and `predict`: observations up to the calibration end (inclusive).
+///
+/// The rows are sorted by customer id (UTF-8 bytes), so that the fit does not depend on the order of the input:
+/// a file and a store holding the same orders (the store reads them by time) give the same estimates to the
+/// last bit, and `predict` lists customers in the same order as `summary` and `rfm`.
 struct ModelInput {
     var calibrationEnd: CivilDate
     var observationEnd: CivilDate
-    var split: CalibrationHoldout<String>
+    /// One row per customer who bought by the calibration end, ascending by customer id bytes.
+    var rows: [CalibrationHoldout<String>.Row]
+    /// The rows' calibration observations, in row order.
+    var observations: [BTYDObservation] { rows.map(\.calibration) }
 
     init(
         source: OrderSource, unit: LedgerInput.Unit, calibrationEnd: Day?, global: GlobalOptions,
@@ -22,10 +29,11 @@ struct ModelInput {
         guard self.calibrationEnd <= observationEnd else {
             throw ValidationError("--calibration-end \(self.calibrationEnd) is after the as-of day \(observationEnd)")
         }
-        split = try LedgerInput.calibrationHoldout(
+        let split = try LedgerInput.calibrationHoldout(
             ledger, calendar: calendar, calibrationEnd: self.calibrationEnd, observationEnd: observationEnd,
             unit: unit)
-        guard !split.rows.isEmpty else { throw CLIError("no customer bought by \(self.calibrationEnd)") }
+        rows = split.rows.sorted { $0.customer.utf8.lexicographicallyPrecedes($1.customer.utf8) }
+        guard !rows.isEmpty else { throw CLIError("no customer bought by \(self.calibrationEnd)") }
     }
 }
 
@@ -49,7 +57,7 @@ struct FitCommand: AsyncParsableCommand {
     func run() async throws {
         let data = try await ModelInput(
             source: source, unit: unit, calibrationEnd: calibrationEnd, global: global, input: input)
-        let observations = data.split.observations
+        let observations = data.observations
         let parameters: JSONValue
         let standardErrors: JSONValue
         let diagnostics: FitDiagnostics
@@ -153,14 +161,14 @@ struct PredictCommand: AsyncParsableCommand {
     func run() async throws {
         let data = try await ModelInput(
             source: source, unit: unit, calibrationEnd: calibrationEnd, global: global, input: input)
-        let observations = data.split.observations
+        let observations = data.observations
         let transactions = BGNBDModel.fit(try BTYDData(observations)).model
         let spend = try GammaGammaModel.fit(observations).model
         let horizon = horizonWeeks * 7 / unit.daysPerPeriod
         let months = PredictCommand.months(horizonWeeks: horizonWeeks, unit: unit)
         var table = Table(columns: ["customer_id", "p_alive", "expected_purchases", "expected_value", "clv"])
-        table.rows.reserveCapacity(data.split.rows.count)
-        for row in data.split.rows {
+        table.rows.reserveCapacity(data.rows.count)
+        for row in data.rows {
             let customer = row.calibration
             table.rows.append([
                 .text(row.customer),
