@@ -8,7 +8,8 @@ import Testing
 
 /// A fresh store path beside a fresh fixture directory, as `kind:path`.
 private func storeArgument(_ kind: String) -> String {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("retention-store-\(UUID().uuidString)")
+    let directory = FileManager.default.temporaryDirectory
+        .appendingPathComponent("retention-store-\(UUID().uuidString)")
     try! FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     let file = ["sqlite": "orders.sqlite", "csv": "orders-store.csv", "jsonl": "orders.jsonl"][kind]!
     return kind + ":" + directory.appendingPathComponent(file).path
@@ -220,7 +221,8 @@ struct StoreImportTests {
             """)
         let store = storeArgument("sqlite")
         let result = await retention(
-            "import", file, "--into", store, "--columns", "order_id=Name,customer_id=Email,timestamp=Created at,amount=Total",
+            "import", file, "--into", store,
+            "--columns", "order_id=Name,customer_id=Email,timestamp=Created at,amount=Total",
             "--currency", "JPY", "--time-zone", "Asia/Tokyo", "--format", "json")
         #expect(result.code == 0, "\(result.errors)")
         let orders = try await storedOrders(store)
@@ -253,7 +255,8 @@ struct StoreUsageTests {
                 + "use sqlite:PATH, csv:PATH or jsonl:PATH\n")
         let bare = await retention(arguments: command + ["--store", "orders.sqlite"])
         #expect(bare.code == 64)
-        #expect(bare.errors == "error: --store 'orders.sqlite' has no scheme; use sqlite:PATH, csv:PATH or jsonl:PATH\n")
+        #expect(
+            bare.errors == "error: --store 'orders.sqlite' has no scheme; use sqlite:PATH, csv:PATH or jsonl:PATH\n")
     }
 
     @Test func importUsageErrors() async {
@@ -277,7 +280,8 @@ struct StoreUsageTests {
         let path = String(store.drop { $0 != ":" }.dropFirst())
         let result = await retention("report", "--store", store)
         #expect(result.code == 1)
-        #expect(result.errors == "error: no store at \(path) (create one with `retention import FILE --into \(store)`)\n")
+        #expect(
+            result.errors == "error: no store at \(path) (create one with `retention import FILE --into \(store)`)\n")
         #expect(!FileManager.default.fileExists(atPath: path))
     }
 
@@ -323,7 +327,9 @@ struct ProgressLineTests {
         #expect(sink.text == "")
     }
 
-    @Test(arguments: [(0, "0"), (7, "7"), (999, "999"), (1_000, "1,000"), (1_230_000, "1,230,000"), (-12_345, "-12,345")])
+    @Test(arguments: [
+        (0, "0"), (7, "7"), (999, "999"), (1_000, "1,000"), (1_230_000, "1,230,000"), (-12_345, "-12,345"),
+    ])
     func thousandsSeparators(value: Int, text: String) {
         #expect(grouped(value) == text)
     }
