@@ -20,6 +20,7 @@ let package = Package(
                 .product(name: "RetentionMetrics", package: "RetentionMetrics"),
                 .product(name: "RetentionStorage", package: "RetentionMetrics"),
                 .product(name: "RetentionModels", package: "RetentionMetrics"),
+                .product(name: "RetentionSQLite", package: "RetentionMetrics"),
             ]
         ),
         .executableTarget(name: "retention", dependencies: ["RetentionCLICore"]),
@@ -29,6 +30,7 @@ let package = Package(
                 "RetentionCLICore",
                 .product(name: "RetentionStorage", package: "RetentionMetrics"),
                 .product(name: "RetentionModels", package: "RetentionMetrics"),
+                .product(name: "RetentionSQLite", package: "RetentionMetrics"),
             ]
         ),
     ],

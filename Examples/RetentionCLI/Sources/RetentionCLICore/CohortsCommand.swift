@@ -11,21 +11,21 @@ func validateCohortPeriod(_ unit: PeriodUnit) throws {
 }
 
 /// `retention cohorts`: the cohort retention table.
-struct CohortsCommand: ParsableCommand {
+struct CohortsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cohorts",
         abstract: "Cohort retention: customers by first-purchase period, active share in each later period.")
 
-    @Argument(help: "The order file (CSV).") var file: String
+    @OptionGroup var source: OrderSource
     @Option(help: "Cohort period: week, month or quarter.") var period: PeriodUnit = .month
     @OptionGroup var global: GlobalOptions
     @OptionGroup var input: InputOptions
 
     func validate() throws { try validateCohortPeriod(period) }
 
-    func run() throws {
+    func run() async throws {
         let calendar = try global.calendar
-        let ledger = try input.load(file, calendar: calendar)
+        let ledger = try await source.ledger(input: input, calendar: calendar)
         let asOf = try global.asOfDay(ledger, calendar: calendar)
         let cutoff = calendar.startOfDay(asOf.adding(days: 1)).secondsSince1970 - 1
         let table = CohortTable(

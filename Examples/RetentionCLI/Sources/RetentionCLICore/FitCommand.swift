@@ -6,30 +6,39 @@ import RetentionModels
 extension LedgerInput.Unit: @retroactive ExpressibleByArgument {}
 
 /// The calibration data of `fit` and `predict`: observations up to the calibration end (inclusive).
+///
+/// The rows are sorted by customer id (UTF-8 bytes), so that the fit does not depend on the order of the input:
+/// a file and a store holding the same orders (the store reads them by time) give the same estimates to the
+/// last bit, and `predict` lists customers in the same order as `summary` and `rfm`.
 struct ModelInput {
     var calibrationEnd: CivilDate
     var observationEnd: CivilDate
-    var split: CalibrationHoldout<String>
+    /// One row per customer who bought by the calibration end, ascending by customer id bytes.
+    var rows: [CalibrationHoldout<String>.Row]
+    /// The rows' calibration observations, in row order.
+    var observations: [BTYDObservation] { rows.map(\.calibration) }
 
     init(
-        file: String, unit: LedgerInput.Unit, calibrationEnd: Day?, global: GlobalOptions, input: InputOptions
-    ) throws {
+        source: OrderSource, unit: LedgerInput.Unit, calibrationEnd: Day?, global: GlobalOptions,
+        input: InputOptions
+    ) async throws {
         let calendar = try global.calendar
-        let ledger = try input.load(file, calendar: calendar)
+        let ledger = try await source.ledger(input: input, calendar: calendar)
         observationEnd = try global.asOfDay(ledger, calendar: calendar)
         self.calibrationEnd = calibrationEnd?.date ?? observationEnd
         guard self.calibrationEnd <= observationEnd else {
             throw ValidationError("--calibration-end \(self.calibrationEnd) is after the as-of day \(observationEnd)")
         }
-        split = try LedgerInput.calibrationHoldout(
+        let split = try LedgerInput.calibrationHoldout(
             ledger, calendar: calendar, calibrationEnd: self.calibrationEnd, observationEnd: observationEnd,
             unit: unit)
-        guard !split.rows.isEmpty else { throw CLIError("no customer bought by \(self.calibrationEnd)") }
+        rows = split.rows.sorted { $0.customer.utf8.lexicographicallyPrecedes($1.customer.utf8) }
+        guard !rows.isEmpty else { throw CLIError("no customer bought by \(self.calibrationEnd)") }
     }
 }
 
 /// `retention fit`: maximum-likelihood fit of a BTYD model.
-struct FitCommand: ParsableCommand {
+struct FitCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fit", abstract: "Fit BG/NBD, Pareto/NBD or Gamma-Gamma to the calibration data.")
 
@@ -37,7 +46,7 @@ struct FitCommand: ParsableCommand {
         case bgnbd, paretonbd, gammagamma
     }
 
-    @Argument(help: "The order file (CSV).") var file: String
+    @OptionGroup var source: OrderSource
     @Option(help: "bgnbd, paretonbd or gammagamma.") var model: Model
     @Option(help: "Time unit of the model: week (days / 7) or day.") var unit: LedgerInput.Unit = .week
     @Option(name: .customLong("calibration-end"), help: "Last calibration day (default: the as-of day).")
@@ -45,10 +54,10 @@ struct FitCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
     @OptionGroup var input: InputOptions
 
-    func run() throws {
-        let data = try ModelInput(
-            file: file, unit: unit, calibrationEnd: calibrationEnd, global: global, input: input)
-        let observations = data.split.observations
+    func run() async throws {
+        let data = try await ModelInput(
+            source: source, unit: unit, calibrationEnd: calibrationEnd, global: global, input: input)
+        let observations = data.observations
         let parameters: JSONValue
         let standardErrors: JSONValue
         let diagnostics: FitDiagnostics
@@ -118,7 +127,7 @@ struct FitCommand: ParsableCommand {
 }
 
 /// `retention predict`: per-customer predictions from BG/NBD and Gamma-Gamma.
-struct PredictCommand: ParsableCommand {
+struct PredictCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "predict",
         abstract: "P(alive), expected purchases, expected spend and CLV per customer (BG/NBD + Gamma-Gamma).",
@@ -129,7 +138,7 @@ struct PredictCommand: ParsableCommand {
             monthly form over round(horizon / 4.345 weeks) months with --discount-rate per month.
             """)
 
-    @Argument(help: "The order file (CSV).") var file: String
+    @OptionGroup var source: OrderSource
     @Option(help: "Time unit of the models: week (days / 7) or day.") var unit: LedgerInput.Unit = .week
     @Option(name: .customLong("calibration-end"), help: "Last calibration day (default: the as-of day).")
     var calibrationEnd: Day?
@@ -149,17 +158,17 @@ struct PredictCommand: ParsableCommand {
         Int((horizonWeeks * 7 / unit.daysPerPeriod / unit.clvTimeUnit.perMonth).rounded())
     }
 
-    func run() throws {
-        let data = try ModelInput(
-            file: file, unit: unit, calibrationEnd: calibrationEnd, global: global, input: input)
-        let observations = data.split.observations
+    func run() async throws {
+        let data = try await ModelInput(
+            source: source, unit: unit, calibrationEnd: calibrationEnd, global: global, input: input)
+        let observations = data.observations
         let transactions = BGNBDModel.fit(try BTYDData(observations)).model
         let spend = try GammaGammaModel.fit(observations).model
         let horizon = horizonWeeks * 7 / unit.daysPerPeriod
         let months = PredictCommand.months(horizonWeeks: horizonWeeks, unit: unit)
         var table = Table(columns: ["customer_id", "p_alive", "expected_purchases", "expected_value", "clv"])
-        table.rows.reserveCapacity(data.split.rows.count)
-        for row in data.split.rows {
+        table.rows.reserveCapacity(data.rows.count)
+        for row in data.rows {
             let customer = row.calibration
             table.rows.append([
                 .text(row.customer),

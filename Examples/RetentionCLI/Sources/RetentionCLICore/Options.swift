@@ -119,11 +119,16 @@ struct InputOptions: ParsableArguments {
             amount: fields["amount"]!, currency: fields["currency"] ?? [])
     }
 
-    /// Loads the file into a ledger; skipped rows are reported on standard error.
-    func load(_ path: String, calendar: PeriodCalendar) throws -> OrderLedger {
-        let options = OrderInputOptions(
+    /// The reader's options: mapping, `calendar`, default currency and bad-row policy.
+    func orderInputOptions(calendar: PeriodCalendar) throws -> OrderInputOptions {
+        OrderInputOptions(
             mapping: try mapping(), calendar: calendar, defaultCurrency: currency.map { Currency($0) } ?? .usd,
             badRows: skipBadRows ? .skip : .fail)
+    }
+
+    /// Loads the file into a ledger; skipped rows are reported on standard error.
+    func load(_ path: String, calendar: PeriodCalendar) throws -> OrderLedger {
+        let options = try orderInputOptions(calendar: calendar)
         let loaded: (ledger: OrderLedger, report: LoadReport)
         do {
             loaded = try CSVOrderReader.loadLedger(path: path, options: options)

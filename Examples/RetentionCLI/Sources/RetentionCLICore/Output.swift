@@ -4,9 +4,14 @@ import Foundation
 public protocol OutputSink: Sendable {
     /// Writes bytes, in order.
     func write(_ bytes: UnsafeRawBufferPointer)
+
+    /// Whether the bytes reach a terminal (progress lines are drawn only there). Default `false`.
+    var isTerminal: Bool { get }
 }
 
 extension OutputSink {
+    public var isTerminal: Bool { false }
+
     /// Writes a string's UTF-8 bytes.
     public func write(_ text: String) {
         var text = text
@@ -27,6 +32,8 @@ public struct StandardStream: OutputSink {
         guard !bytes.isEmpty else { return }
         handle.write(Data(bytes))
     }
+
+    public var isTerminal: Bool { isatty(handle.fileDescriptor) == 1 }
 }
 
 /// Collects everything written, for tests.

@@ -5,11 +5,11 @@ import RetentionMetrics
 extension RFMBinning: @retroactive ExpressibleByArgument {}
 
 /// `retention rfm`: recency, frequency, monetary value, their scores and segments.
-struct RFMCommand: ParsableCommand {
+struct RFMCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rfm", abstract: "RFM values, 1..b scores and segments per customer at the as-of day.")
 
-    @Argument(help: "The order file (CSV).") var file: String
+    @OptionGroup var source: OrderSource
     @Option(help: "Number of scores b.") var bins = 5
     @Option(help: "Ties: share (quantile cut points, equal values share a score) or split (NTILE).")
     var ties: RFMBinning = .share
@@ -20,9 +20,9 @@ struct RFMCommand: ParsableCommand {
         guard bins >= 1 else { throw ValidationError("--bins must be at least 1") }
     }
 
-    func run() throws {
+    func run() async throws {
         let calendar = try global.calendar
-        let ledger = try input.load(file, calendar: calendar)
+        let ledger = try await source.ledger(input: input, calendar: calendar)
         let asOf = try global.asOfDay(ledger, calendar: calendar)
         let summary = RFMSummary(ledger: ledger, asOf: asOf, calendar: calendar)
         let scores = RFMScores(summary, bins: bins, binning: ties)

@@ -2,7 +2,7 @@ import ArgumentParser
 import RetentionMetrics
 
 /// `retention report`: every headline figure in one report.
-struct ReportCommand: ParsableCommand {
+struct ReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
         abstract: "Headline figures, retention, CLV, RFM segments and the cohort triangle.",
@@ -12,7 +12,7 @@ struct ReportCommand: ParsableCommand {
             length). Cohorts and segments use every order up to the end of the --as-of day.
             """)
 
-    @Argument(help: "The order file (CSV).") var file: String
+    @OptionGroup var source: OrderSource
     @Option(help: "First day of the window (inclusive).") var from: Day?
     @Option(help: "Day after the window (exclusive).") var to: Day?
     @Option(name: .customLong("active-within"), help: "Activity window of retention, in days.") var activeWithin: Int?
@@ -38,9 +38,9 @@ struct ReportCommand: ParsableCommand {
         try validateCohortPeriod(period)
     }
 
-    func run() throws {
+    func run() async throws {
         let calendar = try global.calendar
-        let ledger = try input.load(file, calendar: calendar)
+        let ledger = try await source.ledger(input: input, calendar: calendar)
         var window: Range<Timestamp>?
         if from != nil || to != nil {
             let data = RetentionReport.dataWindow(ledger, calendar: calendar)
@@ -63,7 +63,7 @@ struct ReportCommand: ParsableCommand {
         case .json: out.line(try JSONValue.encode(report).rendered())
         case .csv: writeFigures(report, to: out)
         case .text: writeText(report, to: out)
-        case .html: out.line(HTMLReport(report, title: "Retention report: \(file)").html)
+        case .html: out.line(HTMLReport(report, title: "Retention report: \(source.name)").html)
         }
     }
 

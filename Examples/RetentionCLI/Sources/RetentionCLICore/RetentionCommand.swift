@@ -8,7 +8,7 @@ public struct RetentionCommand: AsyncParsableCommand {
         abstract: "Retention metrics from an online shop's order history.",
         subcommands: [
             RateCommand.self, ReportCommand.self, SummaryCommand.self, RFMCommand.self, CohortsCommand.self,
-            FitCommand.self, PredictCommand.self, GenerateCommand.self,
+            FitCommand.self, PredictCommand.self, ImportCommand.self, GenerateCommand.self,
         ]
     )
 

@@ -2,7 +2,7 @@ import ArgumentParser
 import RetentionMetrics
 
 /// `retention summary`: the per-customer BTYD summary in lifetimes' convention.
-struct SummaryCommand: ParsableCommand {
+struct SummaryCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "summary",
         abstract: "Per-customer frequency, recency, T and monetary value (lifetimes' convention).",
@@ -13,16 +13,16 @@ struct SummaryCommand: ParsableCommand {
 
     enum Unit: String, ExpressibleByArgument, CaseIterable { case day, week }
 
-    @Argument(help: "The order file (CSV).") var file: String
+    @OptionGroup var source: OrderSource
     @Option(help: "Time unit: day or week (weeks Monday..Sunday).") var unit: Unit = .day
     @Flag(name: .customLong("model-input"), help: "Fractional weeks from days (days / 7), as the models use.")
     var modelInput = false
     @OptionGroup var global: GlobalOptions
     @OptionGroup var input: InputOptions
 
-    func run() throws {
+    func run() async throws {
         let calendar = try global.calendar
-        let ledger = try input.load(file, calendar: calendar)
+        let ledger = try await source.ledger(input: input, calendar: calendar)
         let end = try global.asOfDay(ledger, calendar: calendar)
         let btydUnit: BTYDSummary.Unit = modelInput ? .weeksFromDays : (unit == .day ? .day : .week)
         let summary = BTYDSummary(ledger: ledger, calendar: calendar, observationEnd: end, unit: btydUnit)

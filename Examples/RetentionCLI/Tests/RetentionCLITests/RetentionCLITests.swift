@@ -225,8 +225,11 @@ struct ModelCommandTests {
         let split = try LedgerInput.calibrationHoldout(
             ledger, calendar: .utc, calibrationEnd: CivilDate(year: 1997, month: 9, day: 30)!,
             observationEnd: CivilDate(year: 1998, month: 6, day: 30)!, unit: .week)
-        let bgnbd = BGNBDModel.fit(try BTYDData(split.observations)).model
-        let gammaGamma = try GammaGammaModel.fit(split.observations).model
+        // The command fits on the customers sorted by id bytes.
+        let observations = split.rows.sorted { $0.customer.utf8.lexicographicallyPrecedes($1.customer.utf8) }
+            .map(\.calibration)
+        let bgnbd = BGNBDModel.fit(try BTYDData(observations)).model
+        let gammaGamma = try GammaGammaModel.fit(observations).model
         let customer = try #require(split.rows.first { $0.customer == "1" }).calibration
         #expect(customer.frequency == 2)
         let clv = try #require(

@@ -10,6 +10,11 @@ struct CLIResult {
 
 /// Runs `retention <arguments>` through argument parsing with in-memory output.
 func retention(_ arguments: String...) async -> CLIResult {
+    await retention(arguments: arguments)
+}
+
+/// Runs `retention <arguments>` with the arguments as an array.
+func retention(arguments: [String]) async -> CLIResult {
     let output = MemorySink()
     let errors = MemorySink()
     let code = await RetentionCommand.run(arguments: arguments, output: output, errors: errors)
