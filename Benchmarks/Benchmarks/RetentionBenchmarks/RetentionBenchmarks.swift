@@ -15,6 +15,9 @@ import Darwin
 //
 // The data is SyntheticOrders with seed 7: 3 years from 2021-01-01, orders / 3 customers. Each benchmark runs
 // in its own process, and the data it needs is built lazily (global lets) outside the measured region.
+//
+// Names have no spaces: benchmark 1.38.1 writes `Thresholds/<target>.<name>.p90.json` with spaces turned into `_`
+// but reads it back with the spaces, so a name with a space never finds its thresholds.
 
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(
@@ -29,7 +32,7 @@ let benchmarks: @Sendable () -> Void = {
     for size in [Size.hundredThousand, Size.million] {
         let path = Data.csvPath(size)
         Benchmark(
-            "Load CSV \(size.label)",
+            "Load-CSV-\(size.label)",
             closure: { benchmark in
                 benchmark.startMeasurement()
                 let (ledger, _) = try CSVOrderReader.loadLedger(path: path)
@@ -43,7 +46,7 @@ let benchmarks: @Sendable () -> Void = {
     }
 
     // Ledger build: OrderLedger.append of 10^6 orders already in memory (interning, duplicate check, columns).
-    Benchmark("Ledger append 1M") { benchmark in
+    Benchmark("Ledger-append-1M") { benchmark in
         let orders = Data.orders
         benchmark.startMeasurement()
         var ledger = OrderLedger()
@@ -53,63 +56,63 @@ let benchmarks: @Sendable () -> Void = {
     }
 
     // Metric kernels on the 10^6-order ledger.
-    Benchmark("Summaries 1M") { benchmark in
+    Benchmark("Summaries-1M") { benchmark in
         let ledger = Data.ledger
         benchmark.startMeasurement()
         blackHole(ledger.summaries())
     }
 
-    Benchmark("PeriodRetention 1M") { benchmark in
+    Benchmark("PeriodRetention-1M") { benchmark in
         let ledger = Data.ledger
         benchmark.startMeasurement()
         blackHole(try PeriodRetention(ledger, period: Data.lastYear, activeWithin: 365 * 86_400))
     }
 
-    Benchmark("RepeatPurchaseRate 1M") { benchmark in
+    Benchmark("RepeatPurchaseRate-1M") { benchmark in
         let ledger = Data.ledger
         benchmark.startMeasurement()
         blackHole(RepeatPurchaseRate(ledger, in: nil))
     }
 
-    Benchmark("CohortTable month 1M") { benchmark in
+    Benchmark("CohortTable-month-1M") { benchmark in
         let ledger = Data.ledger
         benchmark.startMeasurement()
         blackHole(CohortTable(ledger: ledger, unit: .month, calendar: .utc))
     }
 
-    Benchmark("RFM summary and scores 1M") { benchmark in
+    Benchmark("RFM-summary-and-scores-1M") { benchmark in
         let ledger = Data.ledger
         benchmark.startMeasurement()
         let summary = RFMSummary(ledger: ledger, asOf: Data.lastDay, calendar: .utc)
         blackHole(RFMScores(summary, bins: 5))
     }
 
-    Benchmark("BTYDSummary 1M") { benchmark in
+    Benchmark("BTYDSummary-1M") { benchmark in
         let ledger = Data.ledger
         benchmark.startMeasurement()
         blackHole(BTYDSummary(ledger: ledger, calendar: .utc, observationEnd: Data.lastDay, unit: .weeksFromDays))
     }
 
-    Benchmark("RetentionReport 1M") { benchmark in
+    Benchmark("RetentionReport-1M") { benchmark in
         let ledger = Data.ledger
         benchmark.startMeasurement()
         blackHole(try RetentionReport(ledger, options: .init(calendar: .utc)))
     }
 
     // Models: the ledger -> observations bridge, and BG/NBD fits.
-    Benchmark("LedgerInput observations 1M") { benchmark in
+    Benchmark("LedgerInput-observations-1M") { benchmark in
         let ledger = Data.ledger
         benchmark.startMeasurement()
         blackHole(LedgerInput.observations(ledger, calendar: .utc, observationEnd: Data.lastDay, unit: .week))
     }
 
-    Benchmark("BGNBD fit CDNOW-sized") { benchmark in
+    Benchmark("BGNBD-fit-CDNOW-sized") { benchmark in
         let data = Data.cdnowLike
         benchmark.startMeasurement()
         blackHole(BGNBDModel.fit(data))
     }
 
-    Benchmark("BGNBD fit 100k") { benchmark in
+    Benchmark("BGNBD-fit-100k") { benchmark in
         let data = Data.observations100k
         benchmark.startMeasurement()
         blackHole(BGNBDModel.fit(data))
@@ -126,12 +129,14 @@ enum Size: Sendable {
 
 /// Tolerances of the threshold check (relative values in percent of the committed p90).
 enum Tolerance {
-    /// Up to 2x the committed wall clock (100%), at least half the throughput (50%), and malloc counts within
-    /// 2% (they do not depend on the machine; a few allocations of slack for tiny counts).
+    /// Wall clock: up to 2x the committed p90 (100%), generous because machines and their load vary.
+    /// Malloc counts: within 2%; they do not depend on the machine, so a change is a change in the code.
+    /// Throughput is reported but not checked (100% can never be exceeded by a drop): it is 1 / wall clock, and
+    /// benchmark 1.38.1 records its p90 from the fast end but checks the slow end, which flags noise as a regression.
     static var standard: [BenchmarkMetric: BenchmarkThresholds] {
         [
             .wallClock: .init(relative: [.p90: 100]),
-            .throughput: .init(relative: [.p90: 50]),
+            .throughput: .init(relative: [.p90: 100]),
             .mallocCountTotal: .init(relative: [.p90: 2]),
         ]
     }
