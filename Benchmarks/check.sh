@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs every benchmark (release build) and checks its p90 against the committed thresholds in Benchmarks/Thresholds,
-# with the tolerances written in the benchmarks (Tolerance.standard: 2x on wall clock, 2% on malloc counts).
+# with the tolerances written in the benchmarks (Tolerance.standard: 2x on CPU time, 3x on wall clock, 2% on
+# malloc counts). Run it on a machine without other builds going on: timings under a concurrent compile are not
+# comparable.
 # Exits non-zero on a regression or a failed run; a run better than the thresholds passes (and says so).
 #
 #   Benchmarks/check.sh                       # all benchmarks, about 1.5 minutes on 2 cores once built
