@@ -13,7 +13,8 @@
 /// `activeWithin` defaults to the window's length. The cohort table and the RFM segments look at every order up to
 /// the end of the as-of day (default: the day of the last order), not only at the window.
 ///
-/// - Complexity: O(*n* + *c* log *c*) for *n* orders and *c* customers: a few passes over the ledger's columns.
+/// - Complexity: O(*n* + *c*) for *n* orders and *c* customers: one fused pass over the ledger's columns and one
+///   over the customers (see `Documentation/Performance-Kernels.md`).
 public struct RetentionReport: Sendable, Codable, Hashable {
     /// What to compute.
     public struct Options: Sendable {
@@ -153,7 +154,21 @@ public struct RetentionReport: Sendable, Codable, Hashable {
 
     /// Computes the report.
     /// - Throws: ``MetricError`` for invalid options (an empty window, activeWithin <= 0, margin outside 0...1).
+    /// - Complexity: O(*n* + *c*) for *n* orders and *c* customers: one pass over the ledger's columns (split
+    ///   between two cores), one over the customers, RFM cut points by selection. ``RFMBinning/split``, an empty
+    ///   ledger, data spanning over 1,000 years or cohort tables over 1,024 periods wide take the reference path,
+    ///   O(*n* + *c* log *c*).
     public init(_ ledger: OrderLedger, options: Options = Options()) throws {
+        if let report = try RetentionReport.fused(OrderColumns(ledger), options: options) {
+            self = report
+            return
+        }
+        try self.init(reference: ledger, options: options)
+    }
+
+    /// The reference computation: the composition of the public metrics, a few passes each. The fused kernel
+    /// (`ReportKernel.swift`) must equal it; the tests compare the two.
+    init(reference ledger: OrderLedger, options: Options) throws {
         let calendar = options.calendar
         let currency = ledger.currency ?? .usd
         let window = options.window ?? RetentionReport.dataWindow(ledger, calendar: calendar)

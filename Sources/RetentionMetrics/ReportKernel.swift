@@ -1,0 +1,778 @@
+import Dispatch
+
+// The fused kernel behind ``RetentionReport``: one pass over the order columns fills a 64-byte state per
+// customer and a few per-period totals, one pass over the customers turns them into every figure of the report.
+// It replaces ten passes (summaries, activity masks, cohort and revenue periods, hash-set deduplication of
+// (customer, period) pairs, RFM summaries and sorts). ``RetentionReport/init(reference:options:)`` keeps the
+// simple composition of the public metrics; the tests prove the two equal.
+
+/// The order columns the kernel reads: one entry per row, customers as dense numbers `0..<customerCount`.
+struct OrderColumns {
+    var customers: [Int32]
+    var timestamps: [Int64]
+    var amounts: [Int64]
+    var customerCount: Int
+    var currency: Currency?
+
+    init(_ ledger: OrderLedger) {
+        customers = ledger.customerColumn
+        timestamps = ledger.timestampColumn
+        amounts = ledger.amountColumn
+        customerCount = ledger.customerCount
+        currency = ledger.currency
+    }
+
+    init(customers: [Int32], timestamps: [Int64], amounts: [Int64], customerCount: Int, currency: Currency?) {
+        self.customers = customers
+        self.timestamps = timestamps
+        self.amounts = amounts
+        self.customerCount = customerCount
+        self.currency = currency
+    }
+
+    var count: Int { timestamps.count }
+}
+
+/// Maps instants in a bounded range to local period indices relative to a base, with two table lookups: a
+/// per-UTC-day (offset before, transition instant, offset after) and a per-local-day period.
+struct PeriodMapper {
+    let utcBase: Int64
+    let offsetBefore: [Int32]
+    let transition: [Int64]
+    let offsetAfter: [Int32]
+    let localBase: Int64
+    /// Period index (relative to `periodBase`) of local day `localBase + i`.
+    let periodOfLocal: [Int32]
+    let periodBase: Int64
+
+    /// A mapper for instants in `range`, or `nil` when the range is too wide for tables (over ~1,000 years) or a
+    /// UTC day holds more than one offset change.
+    init?(range: ClosedRange<Int64>, unit: PeriodUnit, calendar: PeriodCalendar) {
+        let firstDay = floorDiv(range.lowerBound, 86_400) - 1
+        let lastDay = floorDiv(range.upperBound, 86_400) + 1
+        guard lastDay - firstDay < 400_000 else { return nil }
+        var before: [Int32] = []
+        var switchAt: [Int64] = []
+        var after: [Int32] = []
+        let days = Int(lastDay - firstDay + 1)
+        before.reserveCapacity(days)
+        switchAt.reserveCapacity(days)
+        after.reserveCapacity(days)
+        for day in firstDay...lastDay {
+            let start = day * 86_400
+            let low = calendar.utcOffset(at: start)
+            let high = calendar.utcOffset(at: start + 86_399)
+            let middle = calendar.utcOffset(at: start + 43_200)
+            guard middle == low || middle == high else { return nil }
+            before.append(Int32(low))
+            after.append(Int32(high))
+            if low == high {
+                switchAt.append(.max)
+                continue
+            }
+            // The first instant of the day at which the later offset is in force.
+            var lower = start
+            var upper = start + 86_399
+            while lower < upper {
+                let mid = lower + (upper - lower) / 2
+                if calendar.utcOffset(at: mid) == high { upper = mid } else { lower = mid + 1 }
+            }
+            // One change per day: everything before it has the earlier offset.
+            guard calendar.utcOffset(at: lower - 1) == low else { return nil }
+            switchAt.append(lower)
+        }
+        utcBase = firstDay
+        offsetBefore = before
+        transition = switchAt
+        offsetAfter = after
+        // Offsets lie within +-26 hours: local days within two days of the UTC day.
+        localBase = firstDay - 2
+        periodBase = Period.index(unit: unit, daysSince1970: localBase)
+        var periods: [Int32] = []
+        periods.reserveCapacity(days + 4)
+        for local in localBase...(lastDay + 2) {
+            periods.append(Int32(Period.index(unit: unit, daysSince1970: local) - periodBase))
+        }
+        periodOfLocal = periods
+    }
+
+    var periodCount: Int { Int(periodOfLocal.last!) + 1 }
+}
+
+/// One customer's running state in the kernel: 64 bytes, one cache line.
+struct KernelCustomer {
+    /// Earliest purchase instant (all rows), `Int64.max` without purchases.
+    var firstInstant: Int64 = .max
+    /// Sum of the purchases at `firstInstant`.
+    var firstAmount: Int64 = 0
+    /// Last purchase instant before the cutoff, `Int64.min` without one.
+    var rfmLast: Int64 = .min
+    /// Purchases (plus refunds under `.net`) before the cutoff.
+    var rfmAmount: Int64 = 0
+    /// Eligible amounts (before the cutoff, under the refund policy) in period `firstPeriod`.
+    var firstPeriodAmount: Int64 = 0
+    /// Bit p: a purchase before the cutoff in relative period p (p < 64; higher words live apart).
+    var periodBits: UInt64 = 0
+    var firstCount: Int32 = 0
+    var rfmPurchases: Int32 = 0
+    /// Relative period of the earliest purchase, `Int32.max` without purchases.
+    var firstPeriod: Int32 = .max
+    /// Bits: 1 active at start, 2 active at end, 4 purchase in window, 8 purchase before window,
+    /// 16 two or more purchases in window, 32 purchase in the limit period at or after the cutoff,
+    /// 64 irregular (an eligible refund before the first purchase period was known).
+    var flags: UInt8 = 0
+}
+
+struct KernelFlags {
+    static let atStart: UInt8 = 1
+    static let atEnd: UInt8 = 2
+    static let inWindow: UInt8 = 4
+    static let before: UInt8 = 8
+    static let repeatInWindow: UInt8 = 16
+    static let limitExtra: UInt8 = 32
+    static let irregular: UInt8 = 64
+}
+
+/// A pointer shared by the two halves of a parallel loop that touch disjoint parts of it.
+struct SharedPointer<T>: @unchecked Sendable {
+    let base: UnsafeMutablePointer<T>
+}
+
+extension RetentionReport {
+    /// The fused computation; `nil` when the input needs the reference path (empty, `.split` binning, very wide
+    /// ranges, cohort tables wider than 1,024 periods).
+    static func fused(_ columns: OrderColumns, options: Options) throws -> RetentionReport? {
+        guard columns.count > 0, options.binning == .share else { return nil }
+        let calendar = options.calendar
+        let unit = options.cohortUnit
+        // Pass 0: the instant range.
+        let range = columns.timestamps.withUnsafeBufferPointer { instantRange($0) }
+        let window =
+            options.window
+            ?? {
+                let first = calendar.localDay(of: Timestamp(secondsSince1970: range.lowerBound))
+                let last = calendar.localDay(of: Timestamp(secondsSince1970: range.upperBound))
+                return calendar.startOfDay(first)..<calendar.startOfDay(last.adding(days: 1))
+            }()
+        guard !window.isEmpty else {
+            throw MetricError(.emptyWindow, "the report window [\(window.lowerBound), \(window.upperBound)) is empty")
+        }
+        let windowSeconds = window.upperBound.secondsSince1970 - window.lowerBound.secondsSince1970
+        let activeWithin = options.activeWithin ?? windowSeconds
+        let (atStart, atEnd) = try PeriodRetention.summaryWindows(period: window, activeWithin: activeWithin)
+        let asOfDay = options.asOf ?? calendar.localDay(of: Timestamp(secondsSince1970: range.upperBound))
+        let cutoff = calendar.startOfDay(asOfDay.adding(days: 1)).secondsSince1970
+        guard let mapper = PeriodMapper(range: range, unit: unit, calendar: calendar) else { return nil }
+        let limitAbsolute = calendar.period(unit, of: Timestamp(secondsSince1970: cutoff - 1)).index
+        let limit = limitAbsolute - mapper.periodBase
+        let words = limit < 0 ? 0 : Int((limit + 64) / 64)
+        guard words <= 16 else { return nil }
+
+        let customerCount = columns.customerCount
+        var states = [KernelCustomer](repeating: KernelCustomer(), count: customerCount)
+        var extraBits = [UInt64](repeating: 0, count: words > 1 ? customerCount * (words - 1) : 0)
+        let periodCount = mapper.periodCount
+        let bounds = KernelBounds(
+            windowLow: window.lowerBound.secondsSince1970, windowHigh: window.upperBound.secondsSince1970,
+            startLow: atStart.lowerBound.secondsSince1970, startHigh: atStart.upperBound.secondsSince1970,
+            endLow: atEnd.lowerBound.secondsSince1970, endHigh: atEnd.upperBound.secondsSince1970,
+            cutoff: cutoff, limit: limit, words: words, net: options.refunds == .net)
+
+        // Pass 1: rows, split by customer number between two workers.
+        let workers = customerCount >= 65_536 && columns.count >= 262_144 ? 2 : 1
+        var partials = [KernelTotals](repeating: KernelTotals(periodCount: periodCount), count: workers)
+        states.withUnsafeMutableBufferPointer { stateBuffer in
+            extraBits.withUnsafeMutableBufferPointer { extraBuffer in
+                partials.withUnsafeMutableBufferPointer { partialBuffer in
+                    let shared = (
+                        SharedPointer(base: stateBuffer.baseAddress!),
+                        SharedPointer(base: extraBuffer.baseAddress ?? UnsafeMutablePointer(bitPattern: 8)!),
+                        SharedPointer(base: partialBuffer.baseAddress!)
+                    )
+                    let split = Int32(customerCount / workers)
+                    DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                        let low: Int32 = worker == 0 ? 0 : split
+                        let high: Int32 = worker == workers - 1 ? Int32(customerCount) : split
+                        shared.2.base[worker] = scanRows(
+                            columns, mapper: mapper, bounds: bounds, customers: low..<high, states: shared.0.base,
+                            extraBits: shared.1.base, periodCount: periodCount)
+                    }
+                }
+            }
+        }
+        var totals = partials[0]
+        for partial in partials.dropFirst() { totals.merge(partial) }
+
+        // Pass 2: customers.
+        let customerPass = states.withUnsafeBufferPointer { stateBuffer in
+            extraBits.withUnsafeBufferPointer { extraBuffer in
+                scanCustomers(
+                    stateBuffer, extraBits: extraBuffer, bounds: bounds, periodCount: periodCount, mapper: mapper,
+                    calendar: calendar, asOfDay: asOfDay.daysSince1970)
+            }
+        }
+        // Irregular customers (a refund seen before their first purchase period): exact split, one more pass.
+        if customerPass.irregularCustomers > 0 {
+            states.withUnsafeBufferPointer { stateBuffer in
+                rescanIrregular(columns, mapper: mapper, bounds: bounds, states: stateBuffer, totals: &totals)
+            }
+        }
+        return try RetentionReport(
+            fused: totals, customers: customerPass, columns: columns, options: options, window: window,
+            activeWithin: activeWithin, asOfDay: asOfDay, mapper: mapper, limit: limit)
+    }
+
+    private init(
+        fused totals: KernelTotals, customers pass: CustomerPass, columns: OrderColumns, options: Options,
+        window: Range<Timestamp>, activeWithin: Int64, asOfDay: CivilDate, mapper: PeriodMapper, limit: Int64
+    ) throws {
+        let calendar = options.calendar
+        let currency = columns.currency ?? .usd
+        let histogram = pass.flagCounts
+        func count(all: UInt8, none: UInt8 = 0) -> Int {
+            var total = 0
+            for flags in 0..<64 where UInt8(flags) & (all | none) == all { total += histogram[flags] }
+            return total
+        }
+        let (atStart, atEnd, inWindow, before) = (
+            KernelFlags.atStart, KernelFlags.atEnd, KernelFlags.inWindow, KernelFlags.before
+        )
+        let windowCustomers = count(all: inWindow)
+        let aov = try AverageOrderValue(orders: totals.windowOrders, revenue: totals.windowRevenue, currency: currency)
+        let frequency = try PurchaseFrequency(orders: totals.windowOrders, customers: windowCustomers, window: window)
+
+        // PeriodRetention's masks: acquired = a purchase in the window and none before it.
+        let start = count(all: atStart)
+        let end = count(all: atEnd)
+        let new = count(all: atEnd | inWindow, none: atStart | before)
+        let retained = count(all: atStart | atEnd)
+        let lost = count(all: atStart, none: atEnd)
+        let reactivated = count(all: atEnd, none: atStart) - new
+        let rate = ratio(end - new, start)
+        let lostRate = ratio(lost, start)
+
+        timeZone = calendar.timeZone.identifier
+        from = window.lowerBound.description
+        to = window.upperBound.description
+        self.currency = columns.currency?.code
+        customers = windowCustomers
+        orders = aov.orders
+        revenueMinorUnits = aov.revenue
+        revenue = Money.decimalString(aov.revenue, digits: currency.minorUnitDigits)
+        averageOrderValue = aov.value
+        purchaseFrequency = frequency.value
+        repeatPurchaseRate = ratio(count(all: KernelFlags.repeatInWindow), windowCustomers)
+        returningCustomerRate = ratio(count(all: inWindow | before), windowCustomers)
+        spendUplift = SpendUplift.value(
+            firstPurchases: pass.firstPurchases, firstAmount: pass.firstAmount,
+            repeatPurchases: totals.purchases - pass.firstPurchases,
+            repeatAmount: totals.purchaseAmount - pass.firstAmount)
+        retention = Retention(
+            start: start, new: new, end: end, retained: retained, reactivated: reactivated, rate: rate,
+            cohortRate: ratio(retained, start), churnRate: rate.map { 1 - $0 }, lostRate: lostRate,
+            activeWithinDays: Double(activeWithin) / 86_400)
+        let existing = count(all: before)
+        let returned = count(all: before | inWindow)
+        returning = Returning(existing: existing, returned: returned, rate: ratio(returned, existing))
+        customerLifetimeValue = try RetentionReport.lifetimeValue(
+            aov: aov, frequency: frequency, lostRate: lostRate, window: window, options: options)
+
+        asOf = asOfDay.description
+        cohortPeriod = options.cohortUnit
+        let unit = options.cohortUnit
+        let base = mapper.periodBase
+        var cells: [CohortCell] = []
+        if let firstCohort = pass.cohortSizes.firstIndex(where: { $0 > 0 }) {
+            let width = Int(limit) + 1
+            for cohort in firstCohort..<pass.cohortSizes.count where pass.cohortSizes[cohort] > 0 {
+                let size = pass.cohortSizes[cohort]
+                let label = Period(unit: unit, index: base + Int64(cohort)).description
+                for offset in 0...(Int(limit) - cohort) {
+                    let active = pass.cohortActive[cohort * width + cohort + offset]
+                    cells.append(
+                        CohortCell(
+                            cohort: label, offset: offset, active: active, size: size,
+                            retention: Double(active) / Double(size)))
+                }
+            }
+        }
+        cohorts = cells
+        segments = pass.segments(options.segmentation, bins: options.bins)
+        var series: [PeriodRevenue] = []
+        if let first = pass.firstPurchasePeriod, let last = totals.lastPurchasePeriod {
+            let digits = currency.minorUnitDigits
+            for period in first...last {
+                let newAmount = pass.newRevenue[period] + totals.irregularNew[period]
+                let returningAmount = totals.eligible[period] - newAmount - totals.irregularExcluded[period]
+                series.append(
+                    PeriodRevenue(
+                        period: Period(unit: unit, index: base + Int64(period)).description,
+                        newCustomers: pass.newCounts[period], returningCustomers: pass.returningCounts[period],
+                        newCustomerRevenue: Money.decimalString(newAmount, digits: digits),
+                        returningCustomerRevenue: Money.decimalString(returningAmount, digits: digits)))
+            }
+        }
+        revenueByPeriod = series
+    }
+
+    /// The CLV block, shared by the fused and the reference paths.
+    static func lifetimeValue(
+        aov: AverageOrderValue, frequency: PurchaseFrequency, lostRate: Double?, window: Range<Timestamp>,
+        options: Options
+    ) throws -> LifetimeValue {
+        let customerValue = CustomerValue(averageOrderValue: aov, frequency: frequency)
+        var lifespan = options.lifespanYears
+        var lifespanSource: String? = lifespan == nil ? nil : "given"
+        if lifespan == nil {
+            lifespan = CustomerLifetimeValue.estimatedLifespanYears(churnPerPeriod: lostRate, period: window)
+            lifespanSource = lifespan == nil ? nil : "estimatedFromChurn"
+        }
+        var value: Double?
+        if let lifespan, let annual = customerValue.annualValue {
+            value = try CustomerLifetimeValue(
+                annualCustomerValue: annual, lifespanYears: lifespan, grossMargin: options.grossMargin,
+                annualDiscountRate: options.annualDiscountRate
+            ).value
+        }
+        return LifetimeValue(
+            averageOrderValue: aov.value, annualPurchaseFrequency: frequency.annualized, lifespanYears: lifespan,
+            lifespanSource: lifespanSource, grossMargin: options.grossMargin,
+            annualDiscountRate: options.annualDiscountRate, value: value)
+    }
+}
+
+extension SpendUplift {
+    /// The uplift from its four sums, with the same arithmetic as ``init(_:)``.
+    static func value(firstPurchases: Int, firstAmount: Int64, repeatPurchases: Int, repeatAmount: Int64) -> Double? {
+        guard firstPurchases > 0, repeatPurchases > 0, firstAmount != 0 else { return nil }
+        let numerator = Double(repeatAmount) * Double(firstPurchases)
+        return numerator / (Double(firstAmount) * Double(repeatPurchases)) - 1
+    }
+}
+
+struct KernelBounds {
+    var windowLow: Int64
+    var windowHigh: Int64
+    var startLow: Int64
+    var startHigh: Int64
+    var endLow: Int64
+    var endHigh: Int64
+    var cutoff: Int64
+    var limit: Int64
+    var words: Int
+    var net: Bool
+}
+
+/// Per-worker totals of the row pass.
+struct KernelTotals {
+    var windowOrders = 0
+    var windowRevenue: Int64 = 0
+    var purchases = 0
+    var purchaseAmount: Int64 = 0
+    var lastPurchasePeriod: Int?
+    /// Per relative period: eligible amounts (before the cutoff, under the refund policy).
+    var eligible: [Int64]
+    /// Per relative period, filled for irregular customers only: amounts in their first purchase period, and
+    /// amounts before it (or of customers without purchases), which the revenue series leaves out.
+    var irregularNew: [Int64]
+    var irregularExcluded: [Int64]
+
+    init(periodCount: Int) {
+        eligible = [Int64](repeating: 0, count: periodCount)
+        irregularNew = eligible
+        irregularExcluded = eligible
+    }
+
+    mutating func merge(_ other: KernelTotals) {
+        windowOrders += other.windowOrders
+        windowRevenue += other.windowRevenue
+        purchases += other.purchases
+        purchaseAmount += other.purchaseAmount
+        if let theirs = other.lastPurchasePeriod { lastPurchasePeriod = max(lastPurchasePeriod ?? theirs, theirs) }
+        for index in eligible.indices { eligible[index] += other.eligible[index] }
+    }
+}
+
+/// Earliest and latest of a non-empty column.
+private func instantRange(_ values: UnsafeBufferPointer<Int64>) -> ClosedRange<Int64> {
+    var low = Int64.max
+    var high = Int64.min
+    for value in values {
+        low = min(low, value)
+        high = max(high, value)
+    }
+    return low...high
+}
+
+@inline(__always)
+private func relativePeriod(_ instant: Int64, _ mapper: UnsafeMapper) -> Int {
+    let day = Int(floorDiv(instant, 86_400) - mapper.utcBase)
+    let offset = Int64(instant < mapper.transition[day] ? mapper.offsetBefore[day] : mapper.offsetAfter[day])
+    return Int(mapper.periodOfLocal[Int(floorDiv(instant + offset, 86_400) - mapper.localBase)])
+}
+
+/// The mapper's tables as raw pointers, for the hot loops.
+struct UnsafeMapper {
+    let utcBase: Int64
+    let localBase: Int64
+    let offsetBefore: UnsafePointer<Int32>
+    let transition: UnsafePointer<Int64>
+    let offsetAfter: UnsafePointer<Int32>
+    let periodOfLocal: UnsafePointer<Int32>
+}
+
+extension PeriodMapper {
+    func withUnsafeMapper<R>(_ body: (UnsafeMapper) -> R) -> R {
+        offsetBefore.withUnsafeBufferPointer { before in
+            transition.withUnsafeBufferPointer { switchAt in
+                offsetAfter.withUnsafeBufferPointer { after in
+                    periodOfLocal.withUnsafeBufferPointer { periods in
+                        body(
+                            UnsafeMapper(
+                                utcBase: utcBase, localBase: localBase, offsetBefore: before.baseAddress!,
+                                transition: switchAt.baseAddress!, offsetAfter: after.baseAddress!,
+                                periodOfLocal: periods.baseAddress!))
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The row pass for the customers in `owned`.
+private func scanRows(
+    _ columns: OrderColumns, mapper: PeriodMapper, bounds: KernelBounds, customers owned: Range<Int32>,
+    states: UnsafeMutablePointer<KernelCustomer>, extraBits: UnsafeMutablePointer<UInt64>, periodCount: Int
+) -> KernelTotals {
+    var totals = KernelTotals(periodCount: periodCount)
+    var windowOrders = 0
+    var windowRevenue: Int64 = 0
+    var purchases = 0
+    var purchaseAmount: Int64 = 0
+    var lastPeriod = -1
+    let extraWords = bounds.words - 1
+    let limit = Int(bounds.limit)
+    let everyone = owned.lowerBound == 0 && Int(owned.upperBound) == columns.customerCount
+    mapper.withUnsafeMapper { map in
+        totals.eligible.withUnsafeMutableBufferPointer { eligibleBuffer in
+            columns.customers.withUnsafeBufferPointer { customerColumn in
+                columns.timestamps.withUnsafeBufferPointer { timestampColumn in
+                    columns.amounts.withUnsafeBufferPointer { amountColumn in
+                        for row in 0..<customerColumn.count {
+                            let customerNumber = customerColumn[row]
+                            if !everyone && !owned.contains(customerNumber) { continue }
+                            let customer = Int(customerNumber)
+                            let instant = timestampColumn[row]
+                            let amount = amountColumn[row]
+                            let period = relativePeriod(instant, map)
+                            let beforeCutoff = instant < bounds.cutoff
+                            let inWindow = instant >= bounds.windowLow && instant < bounds.windowHigh
+                            let eligible = beforeCutoff && (amount >= 0 || bounds.net)
+                            if eligible { eligibleBuffer[period] += amount }
+                            let state = states + customer
+                            if amount >= 0 {
+                                purchases += 1
+                                purchaseAmount += amount
+                                if period > lastPeriod { lastPeriod = period }
+                                if instant < state.pointee.firstInstant {
+                                    state.pointee.firstInstant = instant
+                                    state.pointee.firstCount = 1
+                                    state.pointee.firstAmount = amount
+                                } else if instant == state.pointee.firstInstant {
+                                    state.pointee.firstCount += 1
+                                    state.pointee.firstAmount += amount
+                                }
+                                var flags = state.pointee.flags
+                                if beforeCutoff {
+                                    state.pointee.rfmPurchases += 1
+                                    state.pointee.rfmAmount += amount
+                                    if instant > state.pointee.rfmLast { state.pointee.rfmLast = instant }
+                                    if period < 64 {
+                                        state.pointee.periodBits |= 1 << UInt64(period)
+                                    } else {
+                                        extraBits[customer * extraWords + period / 64 - 1] |= 1 << UInt64(period % 64)
+                                    }
+                                } else if period == limit {
+                                    flags |= KernelFlags.limitExtra
+                                }
+                                if inWindow {
+                                    windowOrders += 1
+                                    windowRevenue += amount
+                                    flags |= (flags & KernelFlags.inWindow) << 2 | KernelFlags.inWindow
+                                } else if instant < bounds.windowLow {
+                                    flags |= KernelFlags.before
+                                }
+                                if instant >= bounds.startLow && instant < bounds.startHigh { flags |= KernelFlags.atStart }
+                                if instant >= bounds.endLow && instant < bounds.endHigh { flags |= KernelFlags.atEnd }
+                                state.pointee.flags = flags
+                                let first = Int(state.pointee.firstPeriod)
+                                if period < first {
+                                    state.pointee.firstPeriod = Int32(period)
+                                    state.pointee.firstPeriodAmount = eligible ? amount : 0
+                                } else if period == first && eligible {
+                                    state.pointee.firstPeriodAmount += amount
+                                }
+                            } else if bounds.net {
+                                if beforeCutoff { state.pointee.rfmAmount += amount }
+                                if inWindow { windowRevenue += amount }
+                                if eligible {
+                                    let first = Int(state.pointee.firstPeriod)
+                                    if period == first {
+                                        state.pointee.firstPeriodAmount += amount
+                                    } else if period < first {
+                                        state.pointee.flags |= KernelFlags.irregular
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    totals.windowOrders = windowOrders
+    totals.windowRevenue = windowRevenue
+    totals.purchases = purchases
+    totals.purchaseAmount = purchaseAmount
+    totals.lastPurchasePeriod = lastPeriod >= 0 ? lastPeriod : nil
+    return totals
+}
+
+/// The exact revenue split of irregular customers' rows.
+private func rescanIrregular(
+    _ columns: OrderColumns, mapper: PeriodMapper, bounds: KernelBounds,
+    states: UnsafeBufferPointer<KernelCustomer>, totals: inout KernelTotals
+) {
+    var marked = [UInt64](repeating: 0, count: (columns.customerCount + 63) / 64)
+    for (customer, state) in states.enumerated() where state.flags & KernelFlags.irregular != 0 {
+        marked[customer / 64] |= 1 << UInt64(customer % 64)
+    }
+    mapper.withUnsafeMapper { map in
+        for row in 0..<columns.count {
+            let customer = Int(columns.customers[row])
+            guard marked[customer / 64] & (1 << UInt64(customer % 64)) != 0 else { continue }
+            let instant = columns.timestamps[row]
+            let amount = columns.amounts[row]
+            guard instant < bounds.cutoff, amount >= 0 || bounds.net else { continue }
+            let period = relativePeriod(instant, map)
+            let first = Int(states[customer].firstPeriod)
+            if period < first {
+                totals.irregularExcluded[period] += amount
+            } else if period == first {
+                totals.irregularNew[period] += amount
+            }
+        }
+    }
+}
+
+/// What the customer pass gathers.
+struct CustomerPass {
+    var flagCounts = [Int](repeating: 0, count: 64)
+    var firstPurchases = 0
+    var firstAmount: Int64 = 0
+    var irregularCustomers = 0
+    var firstPurchasePeriod: Int?
+    var newRevenue: [Int64]
+    var newCounts: [Int]
+    var returningCounts: [Int]
+    var cohortSizes: [Int]
+    /// `cohortActive[cohort * (limit + 1) + period]`.
+    var cohortActive: [Int]
+    var recency: [Int64] = []
+    var frequency: [Int64] = []
+    var monetary: [Int64] = []
+
+    /// Segment sizes of the RFM scores (`.share` binning), as ``RFMSegmentation/sizes(of:)`` counts them.
+    func segments(_ segmentation: RFMSegmentation, bins: Int) -> [RFMSegmentSize] {
+        precondition(bins >= 1, "RFMScores needs at least one bin")
+        var names: [String] = []
+        var position: [String: Int] = [:]
+        for name in segmentation.rules.map(\.name) + [segmentation.otherName] where position[name] == nil {
+            position[name] = names.count
+            names.append(name)
+        }
+        var counts = [Int](repeating: 0, count: names.count)
+        let count = recency.count
+        if count > 0 {
+            let recencyCuts = shareCuts(recency, bins: bins)
+            let frequencyCuts = shareCuts(frequency, bins: bins)
+            let monetaryCuts = shareCuts(monetary, bins: bins)
+            // Scores are 1...bins: a lookup table of segment positions when it is small.
+            let side = bins + 1
+            var table = [Int](repeating: -1, count: bins <= 32 ? side * side * side : 0)
+            func slot(_ r: Int, _ f: Int, _ m: Int) -> Int {
+                if !table.isEmpty {
+                    let key = (r * side + f) * side + m
+                    if table[key] < 0 {
+                        table[key] = position[segmentation.segment(recency: r, frequency: f, monetary: m)]!
+                    }
+                    return table[key]
+                }
+                return position[segmentation.segment(recency: r, frequency: f, monetary: m)]!
+            }
+            for index in 0..<count {
+                let r = bins - above(Double(recency[index]), recencyCuts)
+                let f = 1 + above(Double(frequency[index]), frequencyCuts)
+                let m = 1 + above(Double(monetary[index]), monetaryCuts)
+                counts[slot(r, f, m)] += 1
+            }
+        }
+        return zip(names, counts).map { RFMSegmentSize(name: $0, customers: $1) }
+    }
+}
+
+@inline(__always)
+private func above(_ value: Double, _ cuts: [Double]) -> Int {
+    var count = 0
+    for cut in cuts where value > cut { count += 1 }
+    return count
+}
+
+/// The type-7 cut points at k / bins of `values`, by selection instead of a full sort.
+func shareCuts(_ values: [Int64], bins: Int) -> [Double] {
+    guard !values.isEmpty, bins > 1 else { return [] }
+    let n = values.count
+    var ranks: [Int] = []
+    for k in 1..<bins {
+        let h = Double(n - 1) * (Double(k) / Double(bins))
+        let j = min(Int(h.rounded(.down)), n - 1)
+        ranks.append(j)
+        if j + 1 < n { ranks.append(j + 1) }
+    }
+    let statistics = orderStatistics(values, ranks: ranks)
+    return (1..<bins).map { k in
+        let p = Double(k) / Double(bins)
+        let h = Double(n - 1) * p
+        let j = min(Int(h.rounded(.down)), n - 1)
+        let g = h - Double(j)
+        let a = Double(statistics[j]!)
+        guard j + 1 < n else { return a }
+        let b = Double(statistics[j + 1]!)
+        let difference = b - a
+        return g >= 0.5 ? b - difference * (1 - g) : a + difference * g
+    }
+}
+
+/// The values at the given ranks of `values` sorted ascending: quickselect that only descends into parts holding
+/// a wanted rank. Expected O(*n* log *k*) for *k* distinct ranks.
+func orderStatistics(_ values: [Int64], ranks: [Int]) -> [Int: Int64] {
+    var work = values
+    var result: [Int: Int64] = [:]
+    let wanted = Array(Set(ranks)).sorted()
+    work.withUnsafeMutableBufferPointer { buffer in
+        var stack: [(low: Int, high: Int, ranks: ArraySlice<Int>)] = [(0, buffer.count, wanted[...])]
+        var seed: UInt64 = 0x9E37_79B9_7F4A_7C15
+        while let (low, high, ranks) = stack.popLast() {
+            guard !ranks.isEmpty else { continue }
+            if high - low <= 32 {
+                var part = UnsafeMutableBufferPointer(rebasing: buffer[low..<high])
+                part.sort()
+                for rank in ranks { result[rank] = buffer[rank] }
+                continue
+            }
+            seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            let pivot = buffer[low + Int((seed >> 33) % UInt64(high - low))]
+            // Three-way partition: [low, lt) < pivot, [lt, gt) == pivot, [gt, high) > pivot.
+            var lt = low
+            var index = low
+            var gt = high
+            while index < gt {
+                let value = buffer[index]
+                if value < pivot {
+                    buffer.swapAt(lt, index)
+                    lt += 1
+                    index += 1
+                } else if value > pivot {
+                    gt -= 1
+                    buffer.swapAt(index, gt)
+                } else {
+                    index += 1
+                }
+            }
+            var lowRanks: [Int] = []
+            var highRanks: [Int] = []
+            for rank in ranks {
+                if rank < lt {
+                    lowRanks.append(rank)
+                } else if rank >= gt {
+                    highRanks.append(rank)
+                } else {
+                    result[rank] = pivot
+                }
+            }
+            stack.append((low, lt, lowRanks[...]))
+            stack.append((gt, high, highRanks[...]))
+        }
+    }
+    return result
+}
+
+/// The customer pass.
+private func scanCustomers(
+    _ states: UnsafeBufferPointer<KernelCustomer>, extraBits: UnsafeBufferPointer<UInt64>, bounds: KernelBounds,
+    periodCount: Int, mapper: PeriodMapper, calendar: PeriodCalendar, asOfDay: Int64
+) -> CustomerPass {
+    let limit = Int(bounds.limit)
+    let width = max(limit + 1, 0)
+    var pass = CustomerPass(
+        newRevenue: [Int64](repeating: 0, count: periodCount), newCounts: [Int](repeating: 0, count: periodCount),
+        returningCounts: [Int](repeating: 0, count: periodCount),
+        cohortSizes: [Int](repeating: 0, count: width), cohortActive: [Int](repeating: 0, count: width * width))
+    pass.recency.reserveCapacity(states.count)
+    pass.frequency.reserveCapacity(states.count)
+    pass.monetary.reserveCapacity(states.count)
+    let extraWords = bounds.words - 1
+    var firstPeriod = Int.max
+    var flagCounts = [Int](repeating: 0, count: 128)
+    for (customer, state) in states.enumerated() {
+        flagCounts[Int(state.flags & 0x7F)] += 1
+        guard state.firstInstant != .max else { continue }
+        pass.firstPurchases += Int(state.firstCount)
+        pass.firstAmount += state.firstAmount
+        let first = Int(state.firstPeriod)
+        firstPeriod = min(firstPeriod, first)
+        if state.flags & KernelFlags.irregular == 0 {
+            pass.newRevenue[first] += state.firstPeriodAmount
+        }
+        // Periods with a purchase before the cutoff: all >= first, all <= limit.
+        var word = 0
+        var bits = state.periodBits
+        let cohortRow = first * width
+        let inCohort = first <= limit
+        if inCohort { pass.cohortSizes[first] += 1 }
+        while true {
+            while bits != 0 {
+                let period = word * 64 + bits.trailingZeroBitCount
+                bits &= bits - 1
+                if period == first {
+                    pass.newCounts[period] += 1
+                } else {
+                    pass.returningCounts[period] += 1
+                }
+                if inCohort { pass.cohortActive[cohortRow + period] += 1 }
+            }
+            word += 1
+            guard word < bounds.words else { break }
+            bits = extraBits[customer * extraWords + word - 1]
+        }
+        if inCohort && state.flags & KernelFlags.limitExtra != 0 {
+            let period = limit
+            let has =
+                period < 64
+                ? state.periodBits & (1 << UInt64(period)) != 0
+                : extraBits[customer * extraWords + period / 64 - 1] & (1 << UInt64(period % 64)) != 0
+            if !has { pass.cohortActive[cohortRow + period] += 1 }
+        }
+        if state.rfmLast != .min {
+            pass.recency.append(asOfDay - calendar.localDayNumber(of: state.rfmLast))
+            pass.frequency.append(Int64(state.rfmPurchases))
+            pass.monetary.append(state.rfmAmount)
+        }
+    }
+    for flags in 0..<128 {
+        pass.flagCounts[flags & 0x3F] += flagCounts[flags]
+        if flags & Int(KernelFlags.irregular) != 0 { pass.irregularCustomers += flagCounts[flags] }
+    }
+    pass.firstPurchasePeriod = firstPeriod == .max ? nil : firstPeriod
+    return pass
+}

@@ -1,0 +1,219 @@
+import Foundation
+import Testing
+
+@testable import RetentionMetrics
+
+/// The fused report kernel equals the reference composition of the public metrics, on generated and adversarial
+/// ledgers, in time zones with DST, for every cohort unit, refund policy, window and as-of choice.
+struct ReportKernelTests {
+    static let zones = ["UTC", "America/New_York", "Europe/Berlin", "Australia/Lord_Howe", "Asia/Kolkata"]
+
+    static func expectFusedEqualsReference(
+        _ ledger: OrderLedger, _ options: RetentionReport.Options, sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
+        let reference = try RetentionReport(reference: ledger, options: options)
+        let fused = try #require(
+            try RetentionReport.fused(OrderColumns(ledger), options: options), sourceLocation: sourceLocation)
+        #expect(fused == reference, sourceLocation: sourceLocation)
+        #expect(try RetentionReport(ledger, options: options) == reference, sourceLocation: sourceLocation)
+    }
+
+    @Test(arguments: zones, PeriodUnit.allCases)
+    func generatedLedgerEveryZoneAndUnit(zone: String, unit: PeriodUnit) throws {
+        let ledger = KernelFixture.ledger(count: 3_000, seed: 7, years: 2, refundShare: 0.1)
+        let calendar = try #require(PeriodCalendar(identifier: zone))
+        for refunds in RefundPolicy.allCases {
+            try Self.expectFusedEqualsReference(
+                ledger, .init(calendar: calendar, cohortUnit: unit, refunds: refunds))
+        }
+    }
+
+    @Test(arguments: zones)
+    func windowsAsOfAndActivityWindows(zone: String) throws {
+        let ledger = KernelFixture.ledger(count: 4_000, seed: 11, years: 3, refundShare: 0.05)
+        let calendar = try #require(PeriodCalendar(identifier: zone))
+        let instants = ledger.timestampColumn
+        // Window bounds exactly at order instants, an as-of day in the middle of the data (later orders exist),
+        // an as-of day after the data, and activity windows shorter than the window.
+        let low = Timestamp(secondsSince1970: instants[1_000])
+        let high = Timestamp(secondsSince1970: instants[3_000])
+        let middle = calendar.localDay(of: Timestamp(secondsSince1970: instants[2_500]))
+        let options: [RetentionReport.Options] = [
+            .init(calendar: calendar, window: low..<high),
+            .init(calendar: calendar, window: low..<high, activeWithin: 90 * 86_400, cohortUnit: .week),
+            .init(calendar: calendar, asOf: middle),
+            .init(calendar: calendar, window: low..<high, cohortUnit: .quarter, asOf: middle, refunds: .exclude),
+            .init(calendar: calendar, cohortUnit: .month, asOf: middle.adding(days: 400)),
+            .init(calendar: calendar, asOf: CivilDate(year: 1999, month: 1, day: 1)!),
+            .init(calendar: calendar, lifespanYears: 2, grossMargin: 0.4, annualDiscountRate: 0.1, bins: 3),
+            .init(calendar: calendar, bins: 1),
+            .init(calendar: calendar, bins: 7, segmentation: RFMSegmentation(rules: [], otherName: "All")),
+        ]
+        for option in options { try Self.expectFusedEqualsReference(ledger, option) }
+    }
+
+    @Test func adversarialRows() throws {
+        let day: Int64 = 86_400
+        let t0: Int64 = 1_711_846_800  // 2024-03-31T01:00:00Z, Berlin's DST change
+        var orders: [Order] = []
+        func add(_ customer: String, _ instant: Int64, _ amount: Int64) {
+            orders.append(
+                Order(
+                    id: "o\(orders.count)", customerID: customer, timestamp: Timestamp(secondsSince1970: instant),
+                    amount: amount))
+        }
+        add("refundOnly", t0 - 40 * day, -500)
+        add("refundOnly", t0 + 10 * day, -700)
+        add("refundFirst", t0 - 60 * day, -300)  // a refund before any purchase, then purchases
+        add("refundFirst", t0 - 3 * day, 1_000)
+        add("refundFirst", t0 - 3 * day, 200)  // same instant: two first purchases
+        add("refundFirst", t0 + 45 * day, -100)
+        add("late", t0 + 90 * day, 5_000)
+        add("late", t0 - 1, 0)  // a zero purchase
+        add("early", t0 - 400 * day, 2_000)
+        add("early", t0, 3_000)
+        add("early", t0 + 1, -3_000)
+        for k in 0..<30 { add("many\(k % 7)", t0 + Int64(k) * 5 * day + Int64(k) * 3_607, Int64(100 * k)) }
+        let ledger = try OrderLedger(orders)
+        for zone in Self.zones {
+            let calendar = try #require(PeriodCalendar(identifier: zone))
+            let window = Timestamp(secondsSince1970: t0)..<Timestamp(secondsSince1970: t0 + 90 * day)
+            for unit in PeriodUnit.allCases {
+                for refunds in RefundPolicy.allCases {
+                    try Self.expectFusedEqualsReference(
+                        ledger, .init(calendar: calendar, cohortUnit: unit, refunds: refunds))
+                    try Self.expectFusedEqualsReference(
+                        ledger, .init(calendar: calendar, window: window, cohortUnit: unit, refunds: refunds))
+                    try Self.expectFusedEqualsReference(
+                        ledger,
+                        .init(
+                            calendar: calendar, window: window, activeWithin: 30 * day, cohortUnit: unit,
+                            asOf: calendar.localDay(of: Timestamp(secondsSince1970: t0 + 20 * day)), refunds: refunds))
+                }
+            }
+        }
+    }
+
+    @Test func onlyRefundsAndEmpty() throws {
+        let refunds = try OrderLedger([
+            Order(id: "r1", customerID: "a", timestamp: Timestamp(secondsSince1970: 1_700_000_000), amount: -10),
+            Order(id: "r2", customerID: "b", timestamp: Timestamp(secondsSince1970: 1_700_090_000), amount: -20),
+        ])
+        try Self.expectFusedEqualsReference(refunds, .init())
+        let empty = OrderLedger()
+        #expect(try RetentionReport.fused(OrderColumns(empty), options: .init()) == nil)
+        // The default window of no data is empty: both paths refuse it with the same typed error.
+        #expect(throws: MetricError.self) { try RetentionReport(empty) }
+        #expect(throws: MetricError.self) { try RetentionReport(reference: empty, options: .init()) }
+    }
+
+    @Test func invalidOptionsThrowTheSameErrors() throws {
+        let ledger = KernelFixture.ledger(count: 200, seed: 3)
+        let instant = Timestamp(secondsSince1970: ledger.timestampColumn[10])
+        let bad: [RetentionReport.Options] = [
+            .init(window: instant..<instant),
+            .init(activeWithin: 0),
+            .init(lifespanYears: 2, grossMargin: 1.5),
+        ]
+        for options in bad {
+            #expect(throws: MetricError.self) { try RetentionReport.fused(OrderColumns(ledger), options: options) }
+            #expect(throws: MetricError.self) { try RetentionReport(reference: ledger, options: options) }
+        }
+    }
+
+    @Test func splitBinningUsesTheReference() throws {
+        let ledger = KernelFixture.ledger(count: 500, seed: 5)
+        let options = RetentionReport.Options(binning: .split)
+        #expect(try RetentionReport.fused(OrderColumns(ledger), options: options) == nil)
+        #expect(try RetentionReport(ledger, options: options) == RetentionReport(reference: ledger, options: options))
+    }
+
+    @Test(arguments: [1, 2, 5, 33, 1_000])
+    func orderStatisticsEqualSorting(count: Int) {
+        var random = KernelFixture.Generator(state: UInt64(count))
+        let values = (0..<count).map { _ in Int64(random.below(17)) - 8 }
+        let sorted = values.sorted()
+        let ranks = [0, count / 3, count / 2, count - 1]
+        let statistics = orderStatistics(values, ranks: ranks)
+        for rank in ranks { #expect(statistics[rank] == sorted[rank]) }
+        for bins in 1...6 {
+            let cuts = shareCuts(values, bins: bins)
+            let expected = (1..<bins).map { typeSevenQuantile(sorted.map(Double.init), Double($0) / Double(bins)) }
+            #expect(cuts == expected)
+        }
+    }
+
+    @Test(arguments: zones)
+    func periodMapperEqualsTheCalendar(zone: String) throws {
+        let calendar = try #require(PeriodCalendar(identifier: zone))
+        let range: ClosedRange<Int64> = 1_672_531_200...1_735_689_600  // 2023 ... 2025
+        for unit in PeriodUnit.allCases {
+            let mapper = try #require(PeriodMapper(range: range, unit: unit, calendar: calendar))
+            mapper.withUnsafeMapper { map in
+                var instant = range.lowerBound
+                while instant <= range.upperBound {
+                    let expected = calendar.period(unit, of: Timestamp(secondsSince1970: instant)).index
+                    let day = Int(floorDiv(instant, 86_400) - map.utcBase)
+                    let offset = Int64(
+                        instant < map.transition[day] ? map.offsetBefore[day] : map.offsetAfter[day])
+                    let local = Int(floorDiv(instant + offset, 86_400) - map.localBase)
+                    #expect(Int64(map.periodOfLocal[local]) + mapper.periodBase == expected)
+                    instant += 1_799
+                }
+            }
+        }
+    }
+}
+
+/// The tracker's report equals the ledger's report of the same orders.
+struct RetentionTrackerTests {
+    @Test(arguments: ReportKernelTests.zones)
+    func reportEqualsTheLedgerReport(zone: String) throws {
+        let orders = KernelFixture.orders(count: 3_000, seed: 21, years: 2, refundShare: 0.05)
+        var tracker = RetentionTracker()
+        var ledger = OrderLedger()
+        for (index, order) in orders.enumerated() {
+            if index % 2 == 0 { try tracker.record(order) } else { try tracker.record(contentsOf: [order]) }
+            try ledger.append(order)
+            if index == 1_500 {
+                #expect(try tracker.report() == RetentionReport(ledger))
+            }
+        }
+        let calendar = try #require(PeriodCalendar(identifier: zone))
+        let window = Timestamp(secondsSince1970: orders[500].timestamp.secondsSince1970)
+            ..< Timestamp(secondsSince1970: orders[2_000].timestamp.secondsSince1970)
+        for options in [
+            RetentionReport.Options(calendar: calendar),
+            .init(calendar: calendar, window: window, activeWithin: 60 * 86_400, cohortUnit: .week),
+            .init(calendar: calendar, cohortUnit: .day, refunds: .exclude, binning: .split),
+        ] {
+            #expect(try tracker.report(options: options) == RetentionReport(ledger, options: options))
+        }
+        #expect(tracker.count == ledger.count)
+        #expect(tracker.customerCount == ledger.customerCount)
+    }
+
+    @Test func duplicatesAndErrorsFollowTheLedger() throws {
+        let order = Order(id: "1", customerID: "a", timestamp: Timestamp(secondsSince1970: 100), amount: 10)
+        var tracker = RetentionTracker()
+        #expect(try tracker.record(order) == .appended)
+        #expect(try tracker.record(order) == .duplicateIgnored)
+        #expect(tracker.duplicatesIgnored == 1)
+        var changed = order
+        changed.amount = 11
+        #expect(throws: LedgerError.self) { try tracker.record(changed) }
+        var euro = order
+        euro.id = "2"
+        euro.currency = .eur
+        let error = #expect(throws: LedgerError.self) { try tracker.record(euro) }
+        #expect(error?.code == .mixedCurrency)
+        var huge = order
+        huge.id = "3"
+        huge.amount = .max
+        let overflow = #expect(throws: LedgerError.self) { try tracker.record(huge) }
+        #expect(overflow?.code == .amountOverflow)
+        #expect(tracker.count == 1)
+        #expect(try tracker.report() == RetentionReport(OrderLedger([order])))
+        #expect(throws: MetricError.self) { try RetentionTracker().report() }
+    }
+}
