@@ -100,6 +100,22 @@ let benchmarks: @Sendable () -> Void = {
         blackHole(try RetentionReport(ledger, options: .init(calendar: .utc)))
     }
 
+    // RetentionTracker: live ingestion of 10^6 orders one at a time, and a report from the tracker's columns.
+    Benchmark("Tracker-record-1M") { benchmark in
+        let orders = Data.orders
+        benchmark.startMeasurement()
+        var tracker = RetentionTracker()
+        for order in orders { try tracker.record(order) }
+        benchmark.stopMeasurement()
+        blackHole(tracker)
+    }
+
+    Benchmark("Tracker-report-1M") { benchmark in
+        let tracker = Data.tracker
+        benchmark.startMeasurement()
+        blackHole(try tracker.report(options: .init(calendar: .utc)))
+    }
+
     // Models: the ledger -> observations bridge, and BG/NBD fits.
     Benchmark("LedgerInput-observations-1M") { benchmark in
         let ledger = Data.ledger
@@ -158,6 +174,7 @@ enum Data {
 
     static var orders: [Order] { generatedOrders }
     static var ledger: OrderLedger { millionLedger }
+    static var tracker: RetentionTracker { millionTracker }
     static var cdnowLike: BTYDData { cdnowLikeData }
     static var observations100k: BTYDData { hundredThousandData }
 }
@@ -168,6 +185,14 @@ private let millionLedger: OrderLedger = {
     do { return try OrderLedger(SyntheticOrders(count: 1_000_000, seed: Data.seed)) } catch {
         fatalError("generated orders must load: \(error)")
     }
+}()
+
+private let millionTracker: RetentionTracker = {
+    var tracker = RetentionTracker()
+    do { try tracker.record(contentsOf: SyntheticOrders(count: 1_000_000, seed: Data.seed)) } catch {
+        fatalError("generated orders must be recorded: \(error)")
+    }
+    return tracker
 }()
 
 /// BG/NBD input shaped like the CDNOW sample: 2,357 customers with about 6,900 orders over 1.5 years, weeks.
