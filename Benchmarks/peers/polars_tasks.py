@@ -25,7 +25,8 @@ def main(path):
     # 1. RFM summary
     as_of = df["day"].max()
     rfm = (df.group_by("customer_id")
-           .agg(pl.col("day").max().alias("last"), pl.len().alias("frequency"), pl.col("amount").sum().alias("monetary"))
+           .agg(pl.col("day").max().alias("last"), pl.len().alias("frequency"),
+                pl.col("amount").sum().alias("monetary"))
            .with_columns((as_of - pl.col("last")).alias("recency"))
            .sort("customer_id"))
 
