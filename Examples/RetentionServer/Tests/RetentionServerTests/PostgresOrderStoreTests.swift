@@ -1,10 +1,14 @@
 import Foundation
+import Hummingbird
+import HummingbirdTesting
 import PostgresNIO
 import RetentionMetrics
 import RetentionPostgres
 import RetentionStorage
 import RetentionTesting
 import Testing
+
+@testable import RetentionServerCore
 
 @Suite(.enabled(if: TestPostgres.url != nil, TestPostgres.skipMessage))
 struct PostgresOrderStoreTests {
@@ -121,5 +125,50 @@ struct PostgresURLTests {
             #expect(throws: StoreError.self) { try PostgresOrderStore.SQL(schema: name) }
         }
         #expect(throws: Never.self) { try PostgresOrderStore.SQL(schema: "retention_2024") }
+    }
+}
+
+/// The server's routes over PostgreSQL answer exactly as over SQLite.
+@Suite(.enabled(if: TestPostgres.url != nil, TestPostgres.skipMessage))
+struct PostgresAppTests {
+    @Test func everyRouteAnswersAsOverSQLite() async throws {
+        let directory = try TemporaryDirectory()
+        let (sqlite, _) = try sqliteApp(directory)
+        let uris = [
+            "/metrics/report", "/metrics/report?from=2024-02-01&to=2024-03-01&tz=Europe/Berlin&activeWithin=30",
+            "/metrics/cohorts?period=week&tz=America/New_York", "/metrics/rfm?bins=2", "/customers/carol",
+            "/customers/zed",
+        ]
+        let expected = try await sqlite.test(.router) { client in
+            _ = try await client.call(.post, "/orders", body: workedExample)
+            var answers: [String] = []
+            for uri in uris { answers.append(try await client.call(.get, uri).text) }
+            return answers
+        }
+        try await TestPostgres.withClient { client, schemas in
+            let store = try await PostgresOrderStore(client: client, configuration: .init(schema: schemas.fresh()))
+            let api = RetentionAPI(store: store, storeName: "postgres")
+            try await Application(router: api.router()).test(.router) { http in
+                let health = try object(try await http.call(.get, "/health").text)
+                #expect(health["store"] as? String == "postgres" && health["orders"] as? Int == 0)
+                let first = try object(try await http.call(.post, "/orders", body: workedExample).text)
+                #expect(first["inserted"] as? Int == 5)
+                let again = try object(try await http.call(.post, "/orders", body: workedExample).text)
+                #expect(again["duplicatesIgnored"] as? Int == 5)
+                for (uri, want) in zip(uris, expected) {
+                    let got = try await http.call(.get, uri).text
+                    #expect(got == want, "\(uri)")
+                }
+                let conflict = try await http.call(
+                    .post, "/orders",
+                    body: #"[{"orderId":"a1","customerId":"alice","timestamp":"2024-01-05T10:00:00Z","amount":"9"}]"#)
+                #expect(conflict.status == .conflict)
+                let euro = try await http.call(
+                    .post, "/orders",
+                    body: #"[{"orderId":"e","customerId":"e","timestamp":"2024-01-05","amount":"9","currency":"EUR"}]"#)
+                #expect(euro.status == .unprocessableContent)
+                #expect(try await store.count() == 5)
+            }
+        }
     }
 }
