@@ -19,10 +19,18 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "RetentionMetrics", package: "RetentionMetrics"),
                 .product(name: "RetentionStorage", package: "RetentionMetrics"),
+                .product(name: "RetentionModels", package: "RetentionMetrics"),
             ]
         ),
         .executableTarget(name: "retention", dependencies: ["RetentionCLICore"]),
-        .testTarget(name: "RetentionCLITests", dependencies: ["RetentionCLICore"]),
+        .testTarget(
+            name: "RetentionCLITests",
+            dependencies: [
+                "RetentionCLICore",
+                .product(name: "RetentionStorage", package: "RetentionMetrics"),
+                .product(name: "RetentionModels", package: "RetentionMetrics"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -143,7 +143,7 @@ public struct BTYDSummary: Sendable, Codable, Hashable {
         rows.sort { $0.customerID < $1.customerID }
         self.unit = unit
         self.observationEnd = observationEnd
-        self.timeZone = calendar.timeZone.identifier
+        self.timeZone = calendar.identifier
         self.refunds = refunds
         self.currency = ledger.currency
         self.rows = rows

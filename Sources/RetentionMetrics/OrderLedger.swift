@@ -31,9 +31,10 @@ public struct OrderLedger: Sendable {
     /// Identical orders appended again and ignored.
     public private(set) var duplicatesIgnored: Int = 0
 
-    private var customerNumbers: [String: Int32] = [:]
-    private var rowOfOrderID: [String: Int32] = [:]
-    private var orderIDColumn: [String] = []
+    /// Customer numbers by customer id: an open-addressing table of `number + 1`, keyed by ``IDHash``.
+    private var customerIndex = IDHashTable()
+    /// Order ids by row: integers without a table when they arrive in order, otherwise hashed.
+    private var orderIDs = OrderIDStore()
     private var absoluteTotal: Int64 = 0
 
     public init() {}
@@ -45,6 +46,36 @@ public struct OrderLedger: Sendable {
         for order in orders { try append(order) }
     }
 
+    /// Assembles a ledger from columns a bulk loader built (no validation beyond sizes; the loader has checked
+    /// ids, currency and totals). `customerIndex` must have been built with ``IDHash`` over the customer ids'
+    /// UTF-8 bytes, holding `number + 1`; `nil` builds it here.
+    package init(
+        currency: Currency?, customerIDs: [String], customerColumn: [Int32], timestampColumn: [Int64],
+        amountColumn: [Int64], orderIDs: OrderIDStore, customerIndex: IDHashTable?, duplicatesIgnored: Int,
+        absoluteTotal: Int64
+    ) {
+        precondition(
+            customerColumn.count == timestampColumn.count && amountColumn.count == timestampColumn.count
+                && orderIDs.count == timestampColumn.count, "ledger columns must have equal lengths")
+        self.currency = currency
+        self.customerIDs = customerIDs
+        self.customerColumn = customerColumn
+        self.timestampColumn = timestampColumn
+        self.amountColumn = amountColumn
+        self.orderIDs = orderIDs
+        self.duplicatesIgnored = duplicatesIgnored
+        self.absoluteTotal = absoluteTotal
+        if let customerIndex {
+            self.customerIndex = customerIndex
+        } else {
+            var index = IDHashTable(minimumCapacity: customerIDs.count)
+            for number in customerIDs.indices {
+                index.insert(hash: IDHash.hash(customerIDs[number]), value: Int32(number))
+            }
+            self.customerIndex = index
+        }
+    }
+
     /// Number of orders (including refund rows).
     public var count: Int { timestampColumn.count }
     /// Number of distinct customers.
@@ -52,12 +83,23 @@ public struct OrderLedger: Sendable {
     public var isEmpty: Bool { timestampColumn.isEmpty }
 
     /// The customer number of `customerID`, if the ledger has it.
-    public func customerNumber(of customerID: String) -> Int32? { customerNumbers[customerID] }
+    public func customerNumber(of customerID: String) -> Int32? {
+        customerIndex.find(hash: IDHash.hash(customerID)) { customerIDs[Int($0)] == customerID }
+    }
+
+    /// The order id of `row`.
+    public func orderID(at row: Int) -> String { orderIDs.string(at: row) }
+
+    /// The row holding order id `id`, if the ledger has it.
+    public func row(ofOrderID id: String) -> Int? { orderIDs.row(of: id) }
+
+    /// Sum of the absolute amounts (what the overflow rule bounds).
+    package var absoluteAmountTotal: Int64 { absoluteTotal }
 
     /// The order at `row`.
     public subscript(row: Int) -> Order {
         Order(
-            id: orderIDColumn[row], customerID: customerIDs[Int(customerColumn[row])],
+            id: orderIDs.string(at: row), customerID: customerIDs[Int(customerColumn[row])],
             timestamp: Timestamp(secondsSince1970: timestampColumn[row]), amount: amountColumn[row],
             currency: currency ?? .usd)
     }
@@ -85,8 +127,8 @@ public struct OrderLedger: Sendable {
         if let currency, currency != order.currency {
             throw LedgerError(.mixedCurrency, orderID: order.id, "order \(order.id) is in \(order.currency.code) but the ledger is in \(currency.code)")
         }
-        if let row = rowOfOrderID[order.id] {
-            if self[Int(row)] == order {
+        if let row = orderIDs.row(of: order.id) {
+            if self[row] == order {
                 duplicatesIgnored += 1
                 return .duplicateIgnored
             }
@@ -98,16 +140,16 @@ public struct OrderLedger: Sendable {
         }
         absoluteTotal = total
         currency = order.currency
+        let hash = IDHash.hash(order.customerID)
         let number: Int32
-        if let existing = customerNumbers[order.customerID] {
+        if let existing = customerIndex.find(hash: hash, where: { customerIDs[Int($0)] == order.customerID }) {
             number = existing
         } else {
             number = Int32(customerIDs.count)
             customerIDs.append(order.customerID)
-            customerNumbers[order.customerID] = number
+            customerIndex.insert(hash: hash, value: number) { IDHash.hash(customerIDs[Int($0)]) }
         }
-        rowOfOrderID[order.id] = Int32(timestampColumn.count)
-        orderIDColumn.append(order.id)
+        orderIDs.append(order.id)
         customerColumn.append(number)
         timestampColumn.append(order.timestamp.secondsSince1970)
         amountColumn.append(order.amount)

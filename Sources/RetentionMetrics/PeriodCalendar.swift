@@ -17,6 +17,8 @@ import Foundation
 ///   ``period(_:of:)`` O(log *k*).
 public struct PeriodCalendar: Sendable {
     public let timeZone: TimeZone
+    /// The zone's name as the caller gave it (`"UTC"`, `"Europe/Berlin"`); Foundation may report an alias.
+    public let identifier: String
     /// Instants (seconds) at which the UTC offset changes, ascending.
     private let transitions: [Int64]
     /// `offsets[i]` is the offset in force from `transitions[i - 1]` (or the beginning) up to `transitions[i]`.
@@ -28,7 +30,12 @@ public struct PeriodCalendar: Sendable {
 
     /// A calendar for `timeZone`.
     public init(timeZone: TimeZone) {
+        self.init(timeZone: timeZone, identifier: timeZone.identifier)
+    }
+
+    private init(timeZone: TimeZone, identifier: String) {
         self.timeZone = timeZone
+        self.identifier = identifier
         var transitions: [Int64] = []
         var offsets: [Int64] = []
         var cursor = Date(timeIntervalSince1970: TimeInterval(PeriodCalendar.coverage.lowerBound))
@@ -50,12 +57,12 @@ public struct PeriodCalendar: Sendable {
     }
 
     /// UTC.
-    public static let utc = PeriodCalendar(timeZone: TimeZone(identifier: "UTC")!)
+    public static let utc = PeriodCalendar(identifier: "UTC")!
 
     /// The calendar of a time zone named by its IANA identifier (`"Europe/Berlin"`), or `nil` if unknown.
     public init?(identifier: String) {
         guard let zone = TimeZone(identifier: identifier) else { return nil }
-        self.init(timeZone: zone)
+        self.init(timeZone: zone, identifier: identifier)
     }
 
     /// Seconds east of UTC in force at `instant`.

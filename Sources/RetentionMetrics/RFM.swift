@@ -167,7 +167,7 @@ public struct RFMSummary: Sendable, Codable, Hashable {
         }
         rows.sort { $0.customerID < $1.customerID }
         self.asOf = asOf
-        self.timeZone = calendar.timeZone.identifier
+        self.timeZone = calendar.identifier
         self.frequencyMeasure = distinctDays == nil ? .purchases : .distinctDays
         self.monetaryMeasure = monetary
         self.refunds = refunds

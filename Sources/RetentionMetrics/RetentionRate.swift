@@ -25,7 +25,7 @@ public struct RetentionRate: Hashable, Sendable, Codable {
     public let retained: Int
     /// (E - N) / S; `nil` when S = 0.
     public let rate: Double?
-    /// 1 - rate; `nil` when S = 0.
+    /// 1 - rate, computed as (S - (E - N)) / S so that it is exact to the last bit; `nil` when S = 0.
     public let churnRate: Double?
 
     /// Computes the retention rate from the three counts.
@@ -59,7 +59,9 @@ public struct RetentionRate: Hashable, Sendable, Codable {
         self.end = end
         self.retained = end - new
         self.rate = ratio(end - new, start)
-        self.churnRate = rate.map { 1 - $0 }
+        // (S - (E - N)) / S rather than 1 - rate: the same value, without the rounding of the subtraction
+        // (1 - 0.78 is 0.21999999999999997; 11,000 / 50,000 is 0.22).
+        self.churnRate = ratio(start - (end - new), start)
     }
 }
 
@@ -108,7 +110,7 @@ public struct PeriodRetention: Hashable, Sendable, Codable {
     public let rate: Double?
     /// retained / S; `nil` when S = 0.
     public let cohortRate: Double?
-    /// 1 - rate; `nil` when S = 0.
+    /// 1 - rate, computed as (S - (E - N)) / S; `nil` when S = 0.
     public let churnRate: Double?
     /// lost / S; `nil` when S = 0.
     public let lostRate: Double?
@@ -195,7 +197,7 @@ public struct PeriodRetention: Hashable, Sendable, Codable {
         reactivated = activity.count(all: atEnd, none: atStart | acquired)
         rate = ratio(end - new, start)
         cohortRate = ratio(retained, start)
-        churnRate = rate.map { 1 - $0 }
+        churnRate = ratio(start - (end - new), start)
         lostRate = ratio(lost, start)
     }
 }

@@ -170,7 +170,7 @@ public struct RetentionReport: Sendable, Codable, Hashable {
         let periodRetention = try PeriodRetention(ledger, period: window, activeWithin: activeWithin)
         let returning = try ReturningRate(ledger, period: window)
 
-        timeZone = calendar.timeZone.identifier
+        timeZone = calendar.identifier
         from = window.lowerBound.description
         to = window.upperBound.description
         self.currency = ledger.currency?.code

@@ -84,11 +84,19 @@ public struct OrderInputOptions: Sendable {
     public var chunkSize: Int
     /// How many errors a ``LoadReport`` keeps. Default 10.
     public var maxReportedErrors: Int
+    /// Whether to skip the commit-marker lines that ``CSVFileOrderStore`` and ``JSONLinesOrderStore`` write
+    /// after each batch. CSV: every line starting with an unquoted `#` is a comment (so a field starting with
+    /// `#` must be quoted, as ``CSVOrderWriter`` and the store do). JSON Lines: every line starting with
+    /// `{"commit":`. Default `false`: such lines are bad rows.
+    public var skipsCommitMarkers: Bool
+    /// The exact currency (with its minor digits) of rows whose code is this currency's code; `nil` uses the
+    /// ISO 4217 digits. The file stores record non-ISO digits in their commit markers.
+    var exactCurrency: Currency?
 
     public init(
         mapping: ColumnMapping = .standard, calendar: PeriodCalendar = .utc, defaultCurrency: Currency = .usd,
         badRows: BadRowPolicy = .fail, delimiter: Unicode.Scalar = ",", maxFieldBytes: Int = 1 << 20,
-        chunkSize: Int = 1 << 20, maxReportedErrors: Int = 10
+        chunkSize: Int = 1 << 20, maxReportedErrors: Int = 10, skipsCommitMarkers: Bool = false
     ) {
         self.mapping = mapping
         self.calendar = calendar
@@ -98,6 +106,14 @@ public struct OrderInputOptions: Sendable {
         self.maxFieldBytes = maxFieldBytes
         self.chunkSize = chunkSize
         self.maxReportedErrors = maxReportedErrors
+        self.skipsCommitMarkers = skipsCommitMarkers
+    }
+
+    /// The currency of a row's code: ``exactCurrency`` when the codes match, the ISO digits otherwise.
+    func currency(code: String) -> Currency {
+        let currency = Currency(code)
+        if let exactCurrency, exactCurrency.code == currency.code { return exactCurrency }
+        return currency
     }
 }
 
@@ -147,7 +163,9 @@ public struct CSVOrderReader {
     public let columnNames: (orderID: String, customerID: String, timestamp: String, amount: String, currency: String?)
 
     private var csv: CSVReader
-    private let columns: (orderID: Int, customerID: Int, timestamp: Int, amount: Int, currency: Int?)
+    let columns: (orderID: Int, customerID: Int, timestamp: Int, amount: Int, currency: Int?)
+    /// Number of header columns.
+    var headerCount: Int { csv.header.count }
     private var previousOrderID: String?
     private var lastCurrency: Currency?
     /// The line of the record returned last.
@@ -188,7 +206,8 @@ public struct CSVOrderReader {
 
     private static func csvOptions(_ options: OrderInputOptions) -> CSVReader.Options {
         CSVReader.Options(
-            delimiter: options.delimiter, maxFieldBytes: options.maxFieldBytes, chunkSize: options.chunkSize)
+            delimiter: options.delimiter, maxFieldBytes: options.maxFieldBytes, chunkSize: options.chunkSize,
+            skipsCommentLines: options.skipsCommitMarkers)
     }
 
     private init(csv: CSVReader, options: OrderInputOptions) throws(InputError) {
@@ -356,6 +375,7 @@ public struct CSVOrderReader {
         let last = lastCurrency
         let fallback = options.defaultCurrency
         let column = columnNames.currency
+        let options = self.options
         let parsed: Result<Currency, InputError> = csv.withField(index) { raw in
             let bytes = trimmed(raw)
             if bytes.isEmpty { return .success(fallback) }
@@ -366,7 +386,7 @@ public struct CSVOrderReader {
                         .invalidCurrency, line: line, column: column,
                         value: String(decoding: bytes, as: UTF8.self), "is not a three-letter currency code"))
             }
-            return .success(Currency(String(decoding: bytes, as: UTF8.self)))
+            return .success(options.currency(code: String(decoding: bytes, as: UTF8.self)))
         }
         let currency = try parsed.get()
         lastCurrency = currency
@@ -397,6 +417,15 @@ public struct CSVOrderReader {
     public static func loadLedger(
         path: String, options: OrderInputOptions = OrderInputOptions()
     ) throws(InputError) -> (ledger: OrderLedger, report: LoadReport) {
+        if let (ledger, report) = try FastCSVLoader.load(path: path, options: options) { return (ledger, report) }
+        return try loadLedgerRecordByRecord(path: path, options: options)
+    }
+
+    /// The reference loader: every row through ``next()`` and ``OrderLedger/append(_:)``. The fast path must
+    /// agree with it exactly (ledger and report), and hands over to it for input it does not handle.
+    static func loadLedgerRecordByRecord(
+        path: String, options: OrderInputOptions
+    ) throws(InputError) -> (ledger: OrderLedger, report: LoadReport) {
         var reader = try CSVOrderReader(path: path, options: options)
         return try reader.loadLedger()
     }
@@ -415,6 +444,14 @@ public struct CSVOrderReader {
     /// - Complexity: O(*n*).
     public static func loadLedger(
         bytes: [UInt8], options: OrderInputOptions = OrderInputOptions()
+    ) throws(InputError) -> (ledger: OrderLedger, report: LoadReport) {
+        if let (ledger, report) = try FastCSVLoader.load(bytes: bytes, options: options) { return (ledger, report) }
+        return try loadLedgerRecordByRecord(bytes: bytes, options: options)
+    }
+
+    /// The reference loader for in-memory CSV; see ``loadLedgerRecordByRecord(path:options:)``.
+    static func loadLedgerRecordByRecord(
+        bytes: [UInt8], options: OrderInputOptions
     ) throws(InputError) -> (ledger: OrderLedger, report: LoadReport) {
         var reader = try CSVOrderReader(bytes: bytes, options: options)
         return try reader.loadLedger()

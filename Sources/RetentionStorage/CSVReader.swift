@@ -31,18 +31,27 @@ public struct CSVReader {
         public var maxFieldBytes: Int
         /// Bytes read from the file at a time. Default 1 MiB. Tiny values are for tests.
         public var chunkSize: Int
+        /// Whether a line starting with an unquoted `#` is a comment, skipped up to its line end (before or
+        /// after the header). Default `false`: `#1001` is then an ordinary field. A field that starts with `#`
+        /// must be quoted (`"#1001"`) in a file read with comments on; ``CSVOrderWriter`` always quotes it.
+        public var skipsCommentLines: Bool
 
         /// - Parameters:
         ///   - delimiter: An ASCII delimiter other than `"`, CR or LF.
         ///   - maxFieldBytes: The field-size limit (at least 1).
         ///   - chunkSize: The read size (at least 1).
-        public init(delimiter: Unicode.Scalar = ",", maxFieldBytes: Int = 1 << 20, chunkSize: Int = 1 << 20) {
+        ///   - skipsCommentLines: Skip lines starting with an unquoted `#`.
+        public init(
+            delimiter: Unicode.Scalar = ",", maxFieldBytes: Int = 1 << 20, chunkSize: Int = 1 << 20,
+            skipsCommentLines: Bool = false
+        ) {
             precondition(delimiter.isASCII && delimiter != "\"" && delimiter != "\n" && delimiter != "\r",
                 "the delimiter must be an ASCII character other than a quote or a line break")
             precondition(maxFieldBytes >= 1 && chunkSize >= 1, "maxFieldBytes and chunkSize must be positive")
             self.delimiter = UInt8(delimiter.value)
             self.maxFieldBytes = maxFieldBytes
             self.chunkSize = chunkSize
+            self.skipsCommentLines = skipsCommentLines
         }
     }
 
@@ -180,11 +189,12 @@ public struct CSVReader {
         }
     }
 
-    private enum State { case fieldStart, unquoted, quoted, quoteInQuoted }
+    private enum State { case fieldStart, unquoted, quoted, quoteInQuoted, comment }
 
     private static let quote: UInt8 = 0x22
     private static let lf: UInt8 = 0x0A
     private static let cr: UInt8 = 0x0D
+    private static let hash: UInt8 = 0x23
 
     /// Parses one record (possibly blank). Returns false at the end of input with nothing read.
     private mutating func nextRawRecord(maxFields: Int) throws(InputError) -> Bool {
@@ -206,7 +216,7 @@ public struct CSVReader {
                     buffer.removeAll(keepingCapacity: true)
                     skipLF = false
                     switch state {
-                    case .fieldStart where !started: return false
+                    case .fieldStart where !started, .comment: return false
                     case .quoted:
                         throw InputError(
                             .unbalancedQuote, line: recordLine, column: columnName(fieldEnds.count),
@@ -226,10 +236,14 @@ public struct CSVReader {
                     continue
                 }
             }
+            let atRecordStart = !started
             started = true
             switch state {
             case .fieldStart:
-                if byte == CSVReader.quote {
+                if atRecordStart && byte == CSVReader.hash && options.skipsCommentLines {
+                    state = .comment
+                    position += 1
+                } else if byte == CSVReader.quote {
                     state = .quoted
                     position += 1
                 } else if byte == delimiter {
@@ -278,6 +292,17 @@ public struct CSVReader {
                     state = .quoteInQuoted
                     position += 1
                 }
+            case .comment:
+                var end = position
+                while end < buffer.count, buffer[end] != CSVReader.lf, buffer[end] != CSVReader.cr { end += 1 }
+                position = end
+                guard end < buffer.count else { continue }
+                position += 1
+                line += 1
+                if buffer[end] == CSVReader.cr { skipLF = true }
+                state = .fieldStart
+                started = false
+                recordLine = line
             case .quoteInQuoted:
                 if byte == CSVReader.quote {
                     appendRun(position, position + 1)

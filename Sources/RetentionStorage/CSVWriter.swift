@@ -3,7 +3,8 @@
 ///     order_id,customer_id,timestamp,amount,currency
 ///     1001,alice,2024-03-01T12:00:00Z,25.00,USD
 ///
-/// Fields are quoted when they contain a comma, a quote (doubled), CR, LF, or start or end with a space or tab;
+/// Fields are quoted when they contain a comma, a quote (doubled), CR, LF, start or end with a space or tab, or
+/// start with `#` (so the file reads the same with ``OrderInputOptions/skipsCommitMarkers`` on);
 /// amounts are exact decimals with the currency's minor digits (``Money/decimalString``); timestamps are ISO 8601
 /// UTC with `Z`. Write-then-read is the identity for orders whose ids are non-empty, whose currency uses its ISO
 /// 4217 minor digits, and whose timestamps fall in years 0000...9999.
@@ -59,13 +60,33 @@ public enum CSVOrderWriter {
         try sink.close()
     }
 
-    static func appendHeader(to bytes: inout [UInt8]) {
+    /// Appends the header line (with its line end) to `bytes`, for writers that stream to their own sink.
+    ///
+    /// ```swift
+    /// var bytes: [UInt8] = []
+    /// CSVOrderWriter.appendHeader(to: &bytes)
+    /// for order in orders { CSVOrderWriter.appendRow(order, to: &bytes) }   // == Array(string(orders).utf8)
+    /// ```
+    ///
+    /// - Parameter bytes: The buffer to extend.
+    /// - Complexity: O(1).
+    public static func appendHeader(to bytes: inout [UInt8]) {
         bytes.append(contentsOf: header.utf8)
         bytes.append(0x0A)
     }
 
-    /// Appends one row (with its line end) to `bytes`.
-    static func appendRow(_ order: Order, to bytes: inout [UInt8]) {
+    /// Appends one row (with its line end) to `bytes`, exactly as ``string(_:)`` writes it.
+    ///
+    /// ```swift
+    /// var bytes: [UInt8] = []
+    /// CSVOrderWriter.appendRow(order, to: &bytes)   // "1001,alice,2024-03-01T12:00:00Z,25.00,USD\n"
+    /// ```
+    ///
+    /// - Parameters:
+    ///   - order: The order.
+    ///   - bytes: The buffer to extend.
+    /// - Complexity: O(*n*) in the row's length.
+    public static func appendRow(_ order: Order, to bytes: inout [UInt8]) {
         appendField(order.id, to: &bytes)
         bytes.append(0x2C)
         appendField(order.customerID, to: &bytes)
@@ -84,6 +105,7 @@ public enum CSVOrderWriter {
         let needsQuotes =
             utf8.contains { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }
             || utf8.first == 0x20 || utf8.first == 0x09 || utf8.last == 0x20 || utf8.last == 0x09
+            || utf8.first == 0x23
         guard needsQuotes else {
             bytes.append(contentsOf: utf8)
             return

@@ -76,6 +76,9 @@ public struct JSONLinesOrderReader {
             do throws(InputError) {
                 guard try nextLine() else { return nil }
                 if lineBytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
+                if options.skipsCommitMarkers, lineBytes.starts(with: JSONLinesOrderReader.commitPrefix) {
+                    continue
+                }
                 report.rowsRead += 1
                 line = physicalLine
                 let order = try decodeLine()
@@ -138,6 +141,9 @@ public struct JSONLinesOrderReader {
         return true
     }
 
+    /// How a commit-marker line of ``JSONLinesOrderStore`` starts.
+    static let commitPrefix = Array(#"{"commit":"#.utf8)
+
     private struct Row: Decodable {
         var orderId: String
         var customerId: String
@@ -197,7 +203,7 @@ public struct JSONLinesOrderReader {
                     .invalidCurrency, line: line, column: "currency", value: code,
                     "is not a three-letter currency code")
             }
-            currency = Currency(code)
+            currency = options.currency(code: code)
         }
         let amountText: String
         switch row.amount {

@@ -29,6 +29,9 @@ public struct StoreError: Error, Sendable, Hashable, CustomStringConvertible {
         /// The stored data is not something the store could have written (e.g. a negative minor-unit digit
         /// count); the store was modified by another program.
         public static let corruptData = Code(rawValue: "corruptData")
+        /// The store's file could not be opened, read, written, synced or truncated; the description carries the
+        /// system's message. A failed append stores nothing.
+        public static let ioError = Code(rawValue: "ioError")
         /// A parameter outside its domain, e.g. a page size below 1.
         public static let invalidArgument = Code(rawValue: "invalidArgument")
     }

@@ -9,7 +9,9 @@
 ///     day of an order      = uniform over the span, months weighted (November x1.5, December x1.7)
 ///     amount (cents)       = round(exp(mu_c + 0.6 z)), mu_c = ln(4500) + 0.5 z_c, z ~ N(0, 1); at least 100
 ///
-/// A customer's first order falls anywhere in the span; the others fall between it and the end. With a
+/// A customer's first order falls anywhere in the span; the others fall between it and the end, and a customer's
+/// share of the repeat orders is scaled by the part of the span left after the first order, so the pace of
+/// buying does not depend on when a customer arrived. With a
 /// `refundShare` above 0, some non-first orders become refunds of the customer's previous purchase.
 ///
 /// ```swift
@@ -84,19 +86,37 @@ public struct SyntheticOrders: Sequence, Sendable {
         self.endDay = end.daysSince1970
         var total = 0.0
         for customer in 0..<self.customers {
-            total += SyntheticOrders.weight(customer: customer, seed: seed, oneTimeShare: oneTimeShare).weight
+            total += SyntheticOrders.weight(
+                customer: customer, seed: seed, oneTimeShare: oneTimeShare, startDay: startDay, endDay: endDay
+            ).weight
         }
         self.totalWeight = total
     }
 
-    /// The customer's PRNG and repeat weight; the same two draws start the customer's stream in the iterator.
-    static func weight(customer: Int, seed: UInt64, oneTimeShare: Double) -> (weight: Double, rng: Xoshiro256StarStar) {
+    /// The customer's repeat weight, first purchase day and PRNG; the same draws start the customer's stream in
+    /// the iterator. The weight is scaled by the share of the span left after the first purchase, so a customer who
+    /// arrives late buys at the same pace as one who arrived early (no pile-up of orders in recent cohorts).
+    static func weight(customer: Int, seed: UInt64, oneTimeShare: Double, startDay: Int64, endDay: Int64)
+        -> (weight: Double, firstDay: Int64, rng: Xoshiro256StarStar)
+    {
         var rng = Xoshiro256StarStar(seed: seed ^ (UInt64(customer) &* 0x9E37_79B9_7F4A_7C15))
         let repeats = rng.nextUnitInterval() >= oneTimeShare
         // u in (0, 1]: Pareto(1.3) weight u^(-1/1.3), capped to keep one customer from taking everything.
         let u = 1 - rng.nextUnitInterval()
-        let weight = repeats ? Swift.min(PortableMath.exp(-PortableMath.log(u) / 1.3), 1e6) : 0
-        return (weight, rng)
+        let pace = repeats ? Swift.min(PortableMath.exp(-PortableMath.log(u) / 1.3), 1e6) : 0
+        let firstDay = seasonalDay(from: startDay, to: endDay, &rng)
+        let remaining = Double(endDay - firstDay) / Double(Swift.max(endDay - startDay, 1))
+        return (pace * remaining, firstDay, rng)
+    }
+
+    /// A day in `[from, to)` drawn with month weights (in 26ths: November 22, December 26, others 13...16).
+    static func seasonalDay(from: Int64, to: Int64, _ rng: inout Xoshiro256StarStar) -> Int64 {
+        let span = UInt64(Swift.max(to - from, 1))
+        while true {
+            let day = from + Int64(rng.next(below: span))
+            let month = CivilDate(daysSince1970: day).month
+            if rng.next(below: 26) < SyntheticOrders.monthWeights[month - 1] { return day }
+        }
     }
 
     public func makeIterator() -> Iterator { Iterator(self) }
@@ -136,7 +156,9 @@ public struct SyntheticOrders: Sequence, Sendable {
 
         /// Generates the next customer's orders into `pending` and advances `customer` (1-based in ids).
         private mutating func fillCustomer() {
-            let drawn = SyntheticOrders.weight(customer: customer, seed: source.seed, oneTimeShare: source.oneTimeShare)
+            let drawn = SyntheticOrders.weight(
+                customer: customer, seed: source.seed, oneTimeShare: source.oneTimeShare, startDay: source.startDay,
+                endDay: source.endDay)
             var rng = drawn.rng
             customer += 1
             let extrasTotal = source.count - source.customers
@@ -154,11 +176,11 @@ public struct SyntheticOrders: Sequence, Sendable {
             let orders = 1 + extrasUpToHere - extrasSoFar
             extrasSoFar = extrasUpToHere
 
-            let firstDay = seasonalDay(from: source.startDay, to: source.endDay, &rng)
+            let firstDay = drawn.firstDay
             var instants = [firstDay * 86_400 + Int64(rng.next(below: 86_400))]
             for _ in 1..<Swift.max(orders, 1) {
                 instants.append(
-                    seasonalDay(from: firstDay, to: source.endDay, &rng) * 86_400
+                    SyntheticOrders.seasonalDay(from: firstDay, to: source.endDay, &rng) * 86_400
                         + Int64(rng.next(below: 86_400)))
             }
             instants.sort()
@@ -177,16 +199,6 @@ public struct SyntheticOrders: Sequence, Sendable {
                     pending.append((instant, purchase))
                     lastPurchase = purchase
                 }
-            }
-        }
-
-        /// A day in `[from, to)` drawn with month weights (in 26ths: November 22, December 26, others 13...16).
-        private func seasonalDay(from: Int64, to: Int64, _ rng: inout Xoshiro256StarStar) -> Int64 {
-            let span = UInt64(Swift.max(to - from, 1))
-            while true {
-                let day = from + Int64(rng.next(below: span))
-                let month = CivilDate(daysSince1970: day).month
-                if rng.next(below: 26) < SyntheticOrders.monthWeights[month - 1] { return day }
             }
         }
 

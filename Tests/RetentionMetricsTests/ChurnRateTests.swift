@@ -18,7 +18,7 @@ struct ChurnRateTests {
 
     @Test func complementOfTheSeedRetentionRate() throws {
         let retention = try RetentionRate(start: 50_000, new: 1_000, end: 40_000)
-        #expect(ChurnRate.complement(of: retention) == 1 - 0.78)
+        #expect(ChurnRate.complement(of: retention) == 0.22)  // 11,000 / 50,000, not 1 - 0.78
         #expect(ChurnRate.complement(of: try RetentionRate(start: 0, new: 1, end: 1)) == nil)
     }
 

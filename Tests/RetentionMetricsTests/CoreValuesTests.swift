@@ -34,6 +34,36 @@ struct OrderLedgerTests {
             currency: currency)
     }
 
+    @Test func orderIDsStayExactThroughEveryStorageForm() throws {
+        var ledger = OrderLedger()
+        var store = OrderIDStore()
+        // Sequential (no storage), then increasing with a gap, then out of order, then a non-canonical string.
+        let ids = ["1", "2", "3", "10", "5", "007", "x-1", "0"]
+        var kinds: [OrderIDStore.Kind] = []
+        for (k, id) in ids.enumerated() {
+            try ledger.append(order(id, "c\(k % 3)", Int64(k), 100))
+            store.append(id)
+            kinds.append(store.kind)
+            for earlier in ids[...k] { #expect(ledger.row(ofOrderID: earlier) == ids.firstIndex(of: earlier)) }
+            #expect(ledger.row(ofOrderID: "7") == nil && ledger.row(ofOrderID: "01") == nil)
+        }
+        #expect(kinds == [.affine, .affine, .affine, .sortedIntegers, .integers, .strings, .strings, .strings])
+        #expect(ledger.orders.map(\.id) == ids && (0..<ids.count).map { ledger.orderID(at: $0) } == ids)
+        // Every form still tells a re-sent order from a conflicting one.
+        #expect(try ledger.append(order("10", "c0", 3, 100)) == .duplicateIgnored)
+        #expect(throws: LedgerError.self) { try ledger.append(order("007", "c0", 5, 101)) }
+        #expect(ledger.count == ids.count && ledger.duplicatesIgnored == 1)
+        #expect(ledger.customerNumber(of: "c2") == 2 && ledger.customerNumber(of: "c3") == nil)
+    }
+
+    @Test func customerIndexSurvivesGrowth() throws {
+        var ledger = OrderLedger()
+        for k in 0..<5000 { try ledger.append(order("\(k * 7 % 5003)", "customer-\(k % 1700)", Int64(k), 1)) }
+        #expect(ledger.customerCount == 1700)
+        #expect((0..<1700).allSatisfy { ledger.customerNumber(of: "customer-\($0)") == Int32($0) })
+        #expect((0..<5000).allSatisfy { ledger.row(ofOrderID: "\($0 * 7 % 5003)") == $0 })
+    }
+
     @Test func internsCustomersAndKeepsColumns() throws {
         let ledger = try OrderLedger([
             order("1", "alice", 100, 2500), order("2", "bob", 50, 1000), order("3", "alice", 300, -500),

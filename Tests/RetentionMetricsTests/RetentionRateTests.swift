@@ -13,8 +13,9 @@ struct RetentionRateTests {
         #expect(retention.retained == 39_000)
         #expect(retention.rate == 39_000.0 / 50_000.0)
         #expect(retention.rate == 0.78)
-        #expect(retention.churnRate == 1 - 39_000.0 / 50_000.0)
-        #expect(F.isClose(retention.churnRate, 0.22))
+        // Computed as 11,000 / 50,000, not 1 - 0.78 (= 0.21999999999999997).
+        #expect(retention.churnRate == 0.22)
+        #expect(1 - 0.78 != 0.22)
         // The seed printed 81%: 40,000 / 49,000 = 0.816..., i.e. E / (S - N), not (E - N) / S.
         #expect(retention.rate != 40_000.0 / 49_000.0)
     }

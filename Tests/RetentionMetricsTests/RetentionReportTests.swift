@@ -121,6 +121,7 @@ struct RetentionReportTests {
         let berlin = try #require(PeriodCalendar(identifier: "Europe/Berlin"))
         let report = try RetentionReport(ledger, options: .init(calendar: berlin))
         #expect(report.timeZone == "Europe/Berlin")
+        #expect(try RetentionReport(ledger).timeZone == "UTC")
         #expect(report.cohorts.map(\.cohort) == ["2024-02"])
         #expect(report.from == "2024-01-31T23:00:00Z")
         let utc = try RetentionReport(ledger)

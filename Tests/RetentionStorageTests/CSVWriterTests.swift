@@ -25,6 +25,16 @@ struct CSVWriterTests {
             """#)
     }
 
+    @Test func appendingRowsToOwnBufferWritesTheSameBytes() {
+        var bytes: [UInt8] = []
+        CSVOrderWriter.appendHeader(to: &bytes)
+        for order in CSVWriterTests.tricky { CSVOrderWriter.appendRow(order, to: &bytes) }
+        #expect(bytes == Array(CSVOrderWriter.string(CSVWriterTests.tricky).utf8))
+        var row: [UInt8] = []
+        CSVOrderWriter.appendRow(CSVWriterTests.tricky[1], to: &row)
+        #expect(String(decoding: row, as: UTF8.self) == "\"a,b\",\"say \"\"hi\"\"\",1969-12-31T23:59:59Z,-0.05,USD\n")
+    }
+
     @Test(arguments: [1, 3, 1 << 20])
     func writeThenReadIsTheIdentity(chunkSize: Int) throws {
         let text = CSVOrderWriter.string(CSVWriterTests.tricky)

@@ -1,3 +1,4 @@
+import Foundation
 import RetentionCLICore
 
-await RetentionCommand.main()
+exit(await RetentionCommand.run(arguments: Array(CommandLine.arguments.dropFirst())))
