@@ -192,9 +192,10 @@ public final class PostgresOrderStore: SummarizingOrderStore, Sendable {
             binds.append(sorted.map(\.amount))
             binds.append(sorted.map(\.currency.code))
             var inserted = Set<[UInt8]>()
-            for try await id in try await connection.query(PostgresQuery(unsafeSQL: sql.insert, binds: binds), logger: logger)
-                .decode(String.self)
-            {
+            for try await id in try await connection.query(
+                PostgresQuery(unsafeSQL: sql.insert, binds: binds), logger: logger
+            )
+            .decode(String.self) {
                 inserted.insert(Array(id.utf8))
             }
             let existing = sorted.filter { !inserted.contains(Array($0.id.utf8)) }
@@ -203,7 +204,8 @@ public final class PostgresOrderStore: SummarizingOrderStore, Sendable {
                 var ids = PostgresBindings()
                 ids.append(existing.map(\.id))
                 var found: [[UInt8]: Order] = [:]
-                let rows = try await connection.query(PostgresQuery(unsafeSQL: sql.ordersByID, binds: ids), logger: logger)
+                let rows = try await connection.query(
+                    PostgresQuery(unsafeSQL: sql.ordersByID, binds: ids), logger: logger)
                 for try await row in rows.decode((String, String, Int64, Int64).self) {
                     found[Array(row.0.utf8)] = Self.order(row, currency: currency)
                 }
@@ -366,7 +368,8 @@ public final class PostgresOrderStore: SummarizingOrderStore, Sendable {
             binds.append(segments.map(\.instants.upperBound))
             binds.append(segments.map(\.utcOffset))
             try await connection.query(PostgresQuery(unsafeSQL: SQL.insertZoneOffsets, binds: binds), logger: logger)
-            let rows = try await connection.query(PostgresQuery(unsafeSQL: sql.purchaseDays, binds: bounds), logger: logger)
+            let rows = try await connection.query(
+                PostgresQuery(unsafeSQL: sql.purchaseDays, binds: bounds), logger: logger)
             for try await (customer, day) in rows.decode((String, Int64).self) {
                 builder.add(customerID: customer, localDay: day)
             }

@@ -67,7 +67,8 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                 return APIError(.badRequest, error.description, code: error.code.rawValue)
             default:
                 context.logger.error("store error: \(error)")
-                return APIError(.internalServerError, "the order store failed: \(error.code)", code: error.code.rawValue)
+                return APIError(
+                    .internalServerError, "the order store failed: \(error.code)", code: error.code.rawValue)
             }
         case let error as MetricError:
             return APIError(.unprocessableContent, error.description, code: error.code.rawValue)

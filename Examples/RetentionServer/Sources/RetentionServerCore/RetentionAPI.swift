@@ -38,7 +38,9 @@ public struct RetentionAPI: Sendable {
         router.add(middleware: JSONErrorMiddleware())
         router.get("/health") { _, _ in try await health() }
         router.post("/orders") { request, _ in try await postOrders(request) }
-        router.get("/metrics/report") { request, _ in try await report(request) }
+        router.get("/metrics/report") { request, _ in try json(try await report(request)) }
+        router.get("/") { request, _ in try html(try await report(request)) }
+        router.get("/report.html") { request, _ in try html(try await report(request)) }
         router.get("/metrics/cohorts") { request, _ in try await cohorts(request) }
         router.get("/metrics/rfm") { request, _ in try await rfm(request) }
         router.get("/customers/{id}") { request, context in try await customer(request, context: context) }
@@ -100,7 +102,8 @@ public struct RetentionAPI: Sendable {
         }
     }
 
-    func report(_ request: Request) async throws -> Response {
+    /// The report of the store for the request's `from`, `to`, `tz`, `activeWithin`, `lifespanYears`, `period`.
+    func report(_ request: Request) async throws -> RetentionReport {
         let query = try Query(request)
         let calendar = try query.calendar()
         let from = try query.day("from")
@@ -127,8 +130,7 @@ public struct RetentionAPI: Sendable {
         let options = RetentionReport.Options(
             calendar: calendar, window: window, activeWithin: activeWithin.map { Int64($0) * 86_400 },
             lifespanYears: lifespan, cohortUnit: period)
-        let report = try RetentionReport(ledger, options: options)
-        return try json(report)
+        return try RetentionReport(ledger, options: options)
     }
 
     func cohorts(_ request: Request) async throws -> Response {
@@ -233,6 +235,13 @@ public struct RetentionAPI: Sendable {
     }
 
     // MARK: - Answers
+
+    /// The report as one self-contained HTML page (``HTMLReport``).
+    func html(_ report: RetentionReport) throws -> Response {
+        Response(
+            status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: HTMLReport(report).html)))
+    }
 
     /// A JSON answer: sorted keys, two-space indent; `nil` figures as `null` (as the CLI prints them) unless
     /// `nulls` is false.

@@ -61,7 +61,9 @@ struct PostgresOrderStoreTests {
             let schema = schemas.fresh()
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for _ in 0..<4 {
-                    group.addTask { _ = try await PostgresOrderStore(client: client, configuration: .init(schema: schema)) }
+                    group.addTask {
+                        _ = try await PostgresOrderStore(client: client, configuration: .init(schema: schema))
+                    }
                 }
                 try await group.waitForAll()
             }
@@ -75,8 +77,10 @@ struct PostgresOrderStoreTests {
         try await TestPostgres.withClient { client, schemas in
             let store = try await PostgresOrderStore(client: client, configuration: .init(schema: schemas.fresh()))
             let orders = [
-                Order(id: "a", customerID: "big", timestamp: Timestamp(secondsSince1970: -86_401), amount: 3_000_000_000),
-                Order(id: "b", customerID: "big", timestamp: Timestamp(secondsSince1970: -86_401), amount: 4_000_000_000),
+                Order(
+                    id: "a", customerID: "big", timestamp: Timestamp(secondsSince1970: -86_401), amount: 3_000_000_000),
+                Order(
+                    id: "b", customerID: "big", timestamp: Timestamp(secondsSince1970: -86_401), amount: 4_000_000_000),
                 Order(id: "c", customerID: "big", timestamp: Timestamp(secondsSince1970: 5), amount: -1_500_000_000),
             ]
             try await store.append(orders)

@@ -160,11 +160,14 @@ struct RetentionAPITests {
         try await app.test(.router) { client in
             let answer = try await client.call(
                 .post, "/orders?tz=Asia/Tokyo",
-                body: #"[{"orderId":"1","customerId":"a","timestamp":"2024-01-01T09:00:00","amount":"1200","currency":"JPY"}]"#)
+                body: """
+                    [{"orderId": "1", "customerId": "a", "timestamp": "2024-01-01T09:00:00",
+                      "amount": "1200", "currency": "JPY"}]
+                    """)
             #expect(answer.status == .ok)
         }
         let order = try #require(try await api.store.orders(ofCustomer: "a").first)
-        #expect(order.timestamp.secondsSince1970 == 1_704_067_200)   // 2024-01-01T00:00:00Z
+        #expect(order.timestamp.secondsSince1970 == 1_704_067_200)  // 2024-01-01T00:00:00Z
         #expect(order.amount == 1_200 && order.currency == Currency("JPY"))
     }
 
@@ -258,6 +261,32 @@ struct RetentionAPITests {
         }
     }
 
+    // MARK: - GET / and /report.html
+
+    @Test(arguments: ["/", "/report.html"])
+    func htmlReportIsTheLibrarysPage(uri: String) async throws {
+        let directory = try TemporaryDirectory()
+        let (app, api) = try sqliteApp(directory)
+        try await app.test(.router) { client in
+            _ = try await client.call(.post, "/orders", body: workedExample)
+            let answer = try await client.call(.get, uri + "?from=2024-02-01&to=2024-03-01&tz=Europe/Berlin")
+            #expect(answer.status == .ok)
+            #expect(answer.contentType == "text/html; charset=utf-8")
+            let ledger = try await loadLedger(from: api.store)
+            let calendar = try #require(PeriodCalendar(identifier: "Europe/Berlin"))
+            let window =
+                calendar.startOfDay(
+                    CivilDate(year: 2024, month: 2, day: 1)!)..<calendar.startOfDay(
+                    CivilDate(year: 2024, month: 3, day: 1)!)
+            let report = try RetentionReport(ledger, options: .init(calendar: calendar, window: window))
+            #expect(answer.text == HTMLReport(report).html)
+            #expect(answer.text.contains("24.99"))
+            let bad = try await client.call(.get, uri + "?tz=Mars/Olympus")
+            #expect(bad.status == .badRequest)
+            #expect(bad.contentType == "application/json; charset=utf-8")
+        }
+    }
+
     // MARK: - GET /metrics/cohorts
 
     @Test func cohortsByMonth() async throws {
@@ -302,7 +331,8 @@ struct RetentionAPITests {
             // Medians: recency 10, frequency 1, monetary 5.00; R = 2 - [r > 10], F, M = 1 + [v > median].
             #expect(
                 rows == [
-                    "alice 10 2 29.99 222 Loyal Customers", "bob 31 1 5.00 111 Lost", "carol 5 1 5.00 211 About To Sleep",
+                    "alice 10 2 29.99 222 Loyal Customers", "bob 31 1 5.00 111 Lost",
+                    "carol 5 1 5.00 211 About To Sleep",
                 ])
             let sizes = try #require(page["segments"] as? [[String: Any]])
             #expect(sizes.reduce(0) { $0 + ($1["customers"] as? Int ?? 0) } == 3)

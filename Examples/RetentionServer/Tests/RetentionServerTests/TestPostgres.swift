@@ -19,7 +19,8 @@ enum TestPostgres {
         """
 
     /// Runs `body` with a running client on ``url``; every schema made by ``freshSchema()`` in it is dropped after.
-    static func withClient<T: Sendable>(_ body: @Sendable (PostgresClient, Schemas) async throws -> T) async throws -> T {
+    static func withClient<T: Sendable>(_ body: @Sendable (PostgresClient, Schemas) async throws -> T) async throws -> T
+    {
         guard let url else { throw CancellationError() }
         let client = PostgresClient(configuration: try PostgresURL.configuration(url))
         let schemas = Schemas()
