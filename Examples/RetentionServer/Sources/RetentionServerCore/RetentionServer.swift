@@ -73,7 +73,8 @@ public enum RetentionServer {
         try await app.runService()
     }
 
-    /// Loads the orders of the CSV file at `path` into `store` when the store is empty.
+    /// Loads the orders of the CSV file at `path` into `store` when the store is empty, in one atomic batch
+    /// (meant for demo-sized files; load production history with `append(contentsOf:batchSize:)`).
     ///
     /// - Returns: The number of orders stored, or `nil` when the store already held orders (nothing is read).
     /// - Throws: ``InputError`` for an unreadable file or a bad row; the store's errors.
@@ -81,8 +82,9 @@ public enum RetentionServer {
     public static func seed(_ store: any OrderStore, from path: String) async throws -> Int? {
         guard try await store.count() == 0 else { return nil }
         let (ledger, _) = try CSVOrderReader.loadLedger(path: path)
-        let summary = try await store.append(contentsOf: ledger.orders, batchSize: 10_000)
-        return summary.inserted
+        // One atomic batch: a seed interrupted half-way (Ctrl-C during start-up) leaves the store empty, so the
+        // next start seeds again instead of finding a partial store "not empty".
+        return try await store.append(ledger.orders).inserted
     }
 
     /// `url` without its password.
