@@ -168,7 +168,7 @@ public final class PostgresOrderStore: SummarizingOrderStore, Sendable {
 
     private func appendOnce(_ orders: [Order]) async throws -> AppendSummary {
         if orders.isEmpty {
-            // Still validates nothing and writes nothing, like every store.
+            // Nothing to validate or write: no transaction.
             return AppendSummary(inserted: 0, duplicatesIgnored: 0)
         }
         return try await transaction { connection -> AppendSummary in
