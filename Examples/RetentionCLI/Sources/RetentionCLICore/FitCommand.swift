@@ -1,6 +1,7 @@
 import Foundation
 import ArgumentParser
 import RetentionMetrics
+import RetentionStorage
 import RetentionModels
 
 extension LedgerInput.Unit: @retroactive ExpressibleByArgument {}

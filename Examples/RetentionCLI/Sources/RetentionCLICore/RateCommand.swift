@@ -1,5 +1,6 @@
 import ArgumentParser
 import RetentionMetrics
+import RetentionStorage
 
 /// `retention rate`: seed 001's retention rate from three counts.
 struct RateCommand: ParsableCommand {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import RetentionMetrics
+import RetentionStorage
 
 /// `retention report`: every headline figure in one report.
 struct ReportCommand: AsyncParsableCommand {

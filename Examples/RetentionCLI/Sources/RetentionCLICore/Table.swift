@@ -1,5 +1,6 @@
 import Foundation
 import RetentionMetrics
+import RetentionStorage
 
 /// One cell of a result table.
 enum Cell {

@@ -1,35 +1,50 @@
-// A copy of the `retention` CLI's JSON writer (Examples/RetentionCLI, JSON.swift), so that the server's
-// `/metrics/report` prints the same keys, `null`s and number formatting as `retention report --format json`.
-
-/// A JSON document, rendered with sorted keys and two-space indentation so that output is stable.
+/// A JSON document, rendered with sorted keys and two-space indentation so that output is stable: the format of
+/// `retention ... --format json` and of the server's answers, byte for byte.
 ///
-/// ``JSONValue/encode(_:)`` turns any `Encodable` into a tree the way `JSONEncoder` would, except that `nil`
-/// optionals become `null` instead of disappearing: every figure of a report is present, defined or not.
-indirect enum JSONValue: Equatable {
+///     encode(value)  = the tree JSONEncoder would build, with `null` for every `nil` optional
+///     rendered()     = sorted keys, two-space indent, `"key": value`, numbers as Swift prints them
+///
+/// ```swift
+/// let report = try RetentionReport(ledger)
+/// print(try JSONValue.encode(report).rendered())   // {"activeCustomers": ..., "averageOrderValue": null, ...}
+/// ```
+///
+/// Every figure of a report is present, defined or not; a non-finite `Double` (which no metric produces) is `null`.
+///
+/// - Complexity: O(*s* log *s*) for a document of *s* members (keys are sorted per object).
+public indirect enum JSONValue: Equatable, Sendable {
+    /// `null`.
     case null
+    /// `true` or `false`.
     case bool(Bool)
     /// A number, already formatted (`Double.description` round-trips; integers without `.0`).
     case number(String)
+    /// A string, escaped when rendered.
     case string(String)
+    /// An array.
     case array([JSONValue])
+    /// An object; keys are sorted when rendered.
     case object([String: JSONValue])
 
-    static func double(_ value: Double?) -> JSONValue {
+    /// A number, or `null` for `nil` (and for a non-finite value).
+    public static func double(_ value: Double?) -> JSONValue {
         guard let value, value.isFinite else { return .null }
         return .number(value.description)
     }
 
-    static func int(_ value: some BinaryInteger) -> JSONValue { .number(String(value)) }
+    /// An integer.
+    public static func int(_ value: some BinaryInteger) -> JSONValue { .number(String(value)) }
 
     /// The tree of an encodable value, with `null` for `nil` optionals.
-    static func encode(_ value: some Encodable) throws -> JSONValue {
+    /// - Throws: whatever the value's `encode(to:)` throws.
+    public static func encode(_ value: some Encodable) throws -> JSONValue {
         let node = JSONNode()
         try value.encode(to: TreeEncoder(node: node, codingPath: []))
         return node.value
     }
 
     /// Pretty-printed text: sorted keys, two-space indent, `"key": value`.
-    func rendered() -> String {
+    public func rendered() -> String {
         var out = ""
         render(into: &out, indent: "")
         return out
@@ -73,7 +88,8 @@ indirect enum JSONValue: Equatable {
         }
     }
 
-    static func quote(_ text: String, into out: inout String) {
+    /// Appends `text` as a JSON string literal (quotes, backslashes and control characters escaped).
+    public static func quote(_ text: String, into out: inout String) {
         out += "\""
         for scalar in text.unicodeScalars {
             switch scalar {
