@@ -160,7 +160,7 @@ public struct RetentionAPI: Sendable {
         }
         return try json(
             Cohorts(
-                period: unit, timeZone: calendar.timeZone.identifier,
+                period: unit, timeZone: calendar.identifier,
                 lastObservedPeriod: table.lastObservedPeriod?.description, cohorts: cells))
     }
 
@@ -187,7 +187,7 @@ public struct RetentionAPI: Sendable {
         let page = (start..<end).map { scored.row($0) }
         return try json(
             Page(
-                asOf: scored.asOf?.description, timeZone: scoring.calendar.timeZone.identifier, bins: scoring.bins,
+                asOf: scored.asOf?.description, timeZone: scoring.calendar.identifier, bins: scoring.bins,
                 ties: scoring.ties, segments: scored.sizes, total: scored.rows.count, limit: limit, offset: offset,
                 customers: page))
     }
