@@ -11,7 +11,7 @@
 # LOAD_DURATION seconds (60); LOAD_CONNECTIONS (16); LOAD_THREADS (2); LOAD_PORT (18080); LOAD_MAX_BODY (65536,
 # the server's --max-body-bytes; the script's oversized bodies are 70 000 bytes); LOAD_SAMPLE_SECONDS (5);
 # LOAD_PG_PORT (54339) and LOAD_PG_DIR (/tmp/retention-load-postgres) for the cluster; LOAD_BUILD=0 to skip
-# `swift build -c release`. Needs wrk (apt-get install -y wrk). Exit status 1 when orders were lost, a 5xx was
+# `swift build -c release`; LOAD_BINARY (default .build/release/retention-server in the package). Needs wrk (apt-get install -y wrk). Exit status 1 when orders were lost, a 5xx was
 # answered, or a sanity check failed.
 set -euo pipefail
 
@@ -49,7 +49,7 @@ if [[ "${LOAD_BUILD:-1}" != 0 ]]; then
     echo "load-test: swift build -c release --product retention-server" >&2
     swift build -c release --package-path "$package" --product retention-server >&2
 fi
-binary="$(swift build -c release --package-path "$package" --show-bin-path)/retention-server"
+binary="${LOAD_BINARY:-$package/.build/release/retention-server}"
 [[ -x "$binary" ]] || { echo "load-test: $binary not found" >&2; exit 1; }
 
 arguments=(--host 127.0.0.1 --port "$port" --no-seed --max-body-bytes "$max_body" --log-level warning)
@@ -100,7 +100,7 @@ sent=$(value unique_orders_sent)
 fivexx=$(value status_5xx)
 
 echo
-grep -vE '^(Running|  [0-9]+ threads)' "$work/wrk.txt" | sed -n '/^requests=/,$p'
+cat "$work/wrk.txt"
 echo "orders_stored=$stored"
 rss_values=$(awk '{print $2}' "$work/rss.txt")
 echo "rss_kb_samples=$(echo $rss_values)"
@@ -122,6 +122,11 @@ if ((stored < acknowledged)); then
 fi
 if ((stored > sent)); then
     echo "FAIL: the store holds $stored orders, more than the $sent distinct orders sent" >&2
+    status=1
+fi
+if ((stored - acknowledged > connections * 5)); then
+    echo "FAIL: $((stored - acknowledged)) stored orders were never acknowledged, more than $connections" \
+        "connections x 5 orders could have had in flight" >&2
     status=1
 fi
 if ((fivexx != 0)); then
