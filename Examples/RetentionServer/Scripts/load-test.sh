@@ -11,8 +11,9 @@
 # LOAD_DURATION seconds (60); LOAD_CONNECTIONS (16); LOAD_THREADS (2); LOAD_PORT (18080); LOAD_MAX_BODY (65536,
 # the server's --max-body-bytes; the script's oversized bodies are 70 000 bytes); LOAD_SAMPLE_SECONDS (5);
 # LOAD_PG_PORT (54339) and LOAD_PG_DIR (/tmp/retention-load-postgres) for the cluster; LOAD_BUILD=0 to skip
-# `swift build -c release`; LOAD_BINARY (default .build/release/retention-server in the package). Needs wrk (apt-get install -y wrk). Exit status 1 when orders were lost, a 5xx was
-# answered, or a sanity check failed.
+# `swift build -c release`; LOAD_BINARY (default .build/release/retention-server in the package). Needs wrk
+# (apt-get install -y wrk). Exit status 1 when an acknowledged order is missing from the store, the store holds
+# more than was sent or than could have been in flight, or anything answered 5xx.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

@@ -352,7 +352,7 @@ public final class PostgresOrderStore: SummarizingOrderStore, Sendable {
         bounds.append(range.lowerBound.secondsSince1970)
         bounds.append(range.upperBound.secondsSince1970)
         return try await transaction { connection -> PeriodActivity in
-            var builder = PeriodActivity.Builder(unit: unit, timeZoneIdentifier: calendar.timeZone.identifier)
+            var builder = PeriodActivity.Builder(unit: unit, timeZoneIdentifier: calendar.identifier)
             var span: (Int64, Int64)?
             for try await row in try await connection.query(
                 PostgresQuery(unsafeSQL: sql.purchaseSpan, binds: bounds), logger: logger
