@@ -1,9 +1,9 @@
-// A child process for the crash-safety test (Tests/RetentionSQLiteTests/CrashSafetyTests.swift): appends
-// numbered batches of orders to an SQLite store forever and, after each `append` returns, writes the batch
-// number on its own line to standard output. The test kills it with SIGKILL at a random moment and checks the
-// store against the acknowledged numbers.
+// A child process for the crash-safety tests (Tests/RetentionSQLiteTests/CrashSafetyTests.swift and
+// FileStoreCrashSafetyTests.swift): appends numbered batches of orders to a store forever and, after each
+// `append` returns, writes the batch number on its own line to standard output. The test kills it with SIGKILL
+// at a random moment and checks the store against the acknowledged numbers.
 //
-//     retention-crash-writer <database path>
+//     retention-crash-writer [sqlite|csv|jsonl] <path>        (the kind defaults to sqlite)
 //
 // Batch k holds `CrashBatch.size(k)` orders with ids "k-0", "k-1", ..., all for customer "c<k % 7>".
 
@@ -14,11 +14,22 @@ enum CrashBatch {
     static func size(_ batch: Int) -> Int { (batch * 37) % 150 + 1 }
 }
 
-guard CommandLine.arguments.count == 2 else {
-    FileHandle.standardError.write(Data("usage: retention-crash-writer <database path>\n".utf8))
+let usage = "usage: retention-crash-writer [sqlite|csv|jsonl] <path>\n"
+var arguments = Array(CommandLine.arguments.dropFirst())
+let kind = arguments.count == 2 ? arguments.removeFirst() : "sqlite"
+guard arguments.count == 1 else {
+    FileHandle.standardError.write(Data(usage.utf8))
     exit(2)
 }
-let store = try SQLiteOrderStore(path: CommandLine.arguments[1])
+let store: any OrderStore
+switch kind {
+case "sqlite": store = try SQLiteOrderStore(path: arguments[0])
+case "csv": store = try CSVFileOrderStore(path: arguments[0])
+case "jsonl": store = try JSONLinesOrderStore(path: arguments[0])
+default:
+    FileHandle.standardError.write(Data(usage.utf8))
+    exit(2)
+}
 var batch = 0
 while true {
     let orders = (0..<CrashBatch.size(batch)).map { index in

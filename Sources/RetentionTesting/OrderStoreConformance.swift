@@ -27,8 +27,9 @@ public struct OrderStoreConformance: Sendable {
 
     /// One check of the contract.
     public enum Check: String, CaseIterable, Sendable, Codable, CustomStringConvertible {
-        /// Every field survives a round trip: unicode, quotes, commas, newlines and SQL-looking text in ids,
-        /// refunds, instants before 1970, a currency with 3 minor digits.
+        /// Every field survives a round trip: unicode, quotes, commas, newlines and SQL-injection-shaped text in
+        /// ids, refunds, instants before 1970, a currency with 3 minor digits; an unstored id shaped like a
+        /// tautology (`x' OR '1'='1`) or a LIKE wildcard finds nothing.
         case roundTrip
         /// `placedIn: a..<b` holds `a <= t < b`; an empty range holds nothing.
         case halfOpenRanges
@@ -46,6 +47,9 @@ public struct OrderStoreConformance: Sendable {
         case invalidOrders
         /// 8 concurrent writers lose nothing and duplicate nothing.
         case concurrentWriters
+        /// 8 concurrent writers and 4 concurrent readers: every read sees whole batches only, counts never go
+        /// down, a paged read returns no order twice, and the final counts are exact.
+        case concurrentReadersAndWriters
         /// Range reads page: batches never exceed the batch size and together hold every order once.
         case paging
         /// An empty store answers every read with nothing and `nil` currency.
@@ -103,6 +107,7 @@ public struct OrderStoreConformance: Sendable {
             case .mixedCurrency: try await mixedCurrency(store, recorder)
             case .invalidOrders: try await invalidOrders(store, recorder)
             case .concurrentWriters: try await concurrentWriters(store, recorder)
+            case .concurrentReadersAndWriters: try await concurrentReadersAndWriters(store, recorder)
             case .paging: try await paging(store, recorder)
             case .emptyStore: try await emptyStore(store, recorder)
             case .customerOrders: try await customerOrders(store, recorder)
@@ -122,7 +127,8 @@ public struct OrderStoreConformance: Sendable {
         let tricky = [
             "'); DROP TABLE orders;--", "a,b", "line\nbreak", "tab\there", "quote\"d", "it's", "caf\u{E9}",
             "cafe\u{301}", "\u{1F6D2} cart", "\u{5E7}\u{5E0}\u{5D9}\u{5D4}", "\u{62E}\u{631}\u{6CC}\u{62F}",
-            "  spaced  ", "%_*?", "\\backslash", "null", "NULL",
+            "  spaced  ", "%_*?", "\\backslash", "null", "NULL", "' OR '1'='1", "1; DELETE FROM orders; --",
+            "\" OR \"\"=\"", "$1", "?", ":id", "\\'; SELECT 1; --",
         ]
         var orders: [Order] = []
         for (index, text) in tricky.enumerated() {
@@ -152,6 +158,11 @@ public struct OrderStoreConformance: Sendable {
             r.expectSameOrders(
                 mine, expected.filter { $0.customerID.utf8.elementsEqual(customer.utf8) },
                 "orders(ofCustomer: \(customer.debugDescription))")
+        }
+        // Bound parameters, not spliced text: a tautology-shaped id that is not stored matches nothing.
+        for probe in ["x' OR '1'='1", "x\" OR \"1\"=\"1", "%", "_"] {
+            let none = try await store.orders(ofCustomer: probe)
+            r.expect(none.isEmpty, "orders(ofCustomer: \(probe.debugDescription)) returned \(none.count) orders")
         }
         let storedCurrency = try await store.currency()
         r.expect(storedCurrency == currency, "currency() is \(String(describing: storedCurrency)), expected XTS/3")
@@ -333,6 +344,112 @@ public struct OrderStoreConformance: Sendable {
             r.expect(
                 amounts == (0..<100).map { Int64(writer * 1_000 + $0) },
                 "writer \(writer)'s orders came back as \(mine.count) orders with wrong amounts or order")
+        }
+    }
+
+    /// Writer w appends 20 batches of 5 orders for customer "rw<w>", one after the other (amounts w * 1000 + i,
+    /// timestamps i, so each writer's orders sort by amount). Readers run meanwhile and check what any snapshot
+    /// must satisfy: `count()` a multiple of 5 that never decreases; a customer's orders a whole number of
+    /// batches, and a prefix of that writer's sequence; a paged read with no order twice, holding at least the
+    /// orders counted before it started and at most those counted after it ended.
+    private func concurrentReadersAndWriters(_ store: any OrderStore, _ r: Recorder) async throws {
+        let writers = 8
+        let batches = 20
+        let total = writers * batches * 5
+        enum Result: Sendable {
+            case wrote(AppendSummary)
+            case read(rounds: Int, problems: [String])
+        }
+        let results = try await withThrowingTaskGroup(of: Result.self) { group in
+            for writer in 0..<writers {
+                group.addTask {
+                    var sum = AppendSummary(inserted: 0, duplicatesIgnored: 0)
+                    for batch in 0..<batches {
+                        let orders = (0..<5).map { item in
+                            let index = batch * 5 + item
+                            return self.order(
+                                "rw\(writer)-\(index)", "rw\(writer)", Int64(index), Int64(writer * 1_000 + index))
+                        }
+                        let summary = try await store.append(orders)
+                        sum.inserted += summary.inserted
+                        sum.duplicatesIgnored += summary.duplicatesIgnored
+                        // Let readers in between batches, even on a store that never suspends.
+                        await Task.yield()
+                    }
+                    return .wrote(sum)
+                }
+            }
+            for reader in 0..<4 {
+                group.addTask {
+                    var problems: [String] = []
+                    var rounds = 0
+                    var lastCount = 0
+                    // Until the writers are done (bounded, so that a store that loses orders cannot hang it).
+                    while lastCount < total, rounds < 2_000, problems.count < 5 {
+                        rounds += 1
+                        let before = try await store.count()
+                        if before % 5 != 0 || before < lastCount || before > total {
+                            problems.append("count() \(before) after \(lastCount): not whole batches or went down")
+                        }
+                        let writer = (reader + rounds) % writers
+                        let amounts = try await store.orders(ofCustomer: "rw\(writer)").map(\.amount)
+                        if amounts.count % 5 != 0
+                            || amounts != (0..<amounts.count).map({ Int64(writer * 1_000 + $0) })
+                        {
+                            problems.append(
+                                "customer rw\(writer): \(amounts.count) orders, not a prefix of whole batches")
+                        }
+                        if rounds % 4 == 0 {
+                            var ids = Set<String>()
+                            var read = 0
+                            for try await page in store.orders(placedIn: .allTime, batchSize: 64) {
+                                read += page.count
+                                ids.formUnion(page.map(\.id))
+                            }
+                            let after = try await store.count()
+                            if ids.count != read || read < before || read > after {
+                                problems.append(
+                                    "paged read of \(read) orders (\(ids.count) distinct) between counts \(before) "
+                                        + "and \(after)")
+                            }
+                        }
+                        lastCount = before
+                    }
+                    return .read(rounds: rounds, problems: problems)
+                }
+            }
+            var all: [Result] = []
+            for try await result in group { all.append(result) }
+            return all
+        }
+        var inserted = 0
+        var ignored = 0
+        var rounds: [Int] = []
+        for result in results {
+            switch result {
+            case .wrote(let summary):
+                inserted += summary.inserted
+                ignored += summary.duplicatesIgnored
+            case .read(let count, let problems):
+                rounds.append(count)
+                for problem in problems { r.fail("reader: \(problem)") }
+            }
+        }
+        r.expect(
+            inserted == total && ignored == 0,
+            "writers reported \(inserted) inserted, \(ignored) ignored; expected \(total), 0")
+        r.expect(rounds.count == 4 && rounds.allSatisfy { $0 >= 1 }, "reader rounds \(rounds)")
+        let count = try await store.count()
+        r.expect(count == total, "count() is \(count) after the writers, expected \(total)")
+        let all = try await readAll(store, batchSize: 100)
+        r.expect(
+            all.count == total && Set(all.map(\.id)).count == total,
+            "read \(all.count) orders, expected \(total) distinct")
+        for writer in 0..<writers {
+            let amounts = try await store.orders(ofCustomer: "rw\(writer)").map(\.amount)
+            r.expect(
+                amounts == (0..<(batches * 5)).map { Int64(writer * 1_000 + $0) },
+                "writer \(writer)'s orders came back as \(amounts.count) orders with wrong amounts or order")
         }
     }
 

@@ -41,7 +41,7 @@ struct CrashSafetyTests {
             let directory = try TemporaryDirectory()
             let path = directory.path("crash.sqlite")
             let delay = UInt32.random(in: 20_000...600_000, using: &rng)  // microseconds
-            let acknowledged = try Self.runAndKill(writer: writer, database: path, afterMicroseconds: delay)
+            let acknowledged = try Self.runAndKill(writer: writer, arguments: [path], afterMicroseconds: delay)
             totalAcknowledged += acknowledged.count
             #expect(acknowledged == Array(0..<acknowledged.count), "run \(run): acknowledgements out of order")
 
@@ -70,10 +70,10 @@ struct CrashSafetyTests {
     }
 
     /// Starts the writer, kills it with SIGKILL after `afterMicroseconds`, and returns the acknowledged batches.
-    static func runAndKill(writer: String, database: String, afterMicroseconds delay: UInt32) throws -> [Int] {
+    static func runAndKill(writer: String, arguments: [String], afterMicroseconds delay: UInt32) throws -> [Int] {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: writer)
-        process.arguments = [database]
+        process.arguments = arguments
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
