@@ -1,5 +1,4 @@
 import CSQLite
-import Synchronization
 
 /// An ``OrderStore`` in a SQLite database file, over the SQLite C API, with push-down of per-customer
 /// summaries and per-period activity into SQL.
@@ -11,7 +10,7 @@ import Synchronization
 /// ```
 ///
 /// Design:
-/// - One connection per store, guarded by a `Mutex`: calls from concurrent tasks run one at a time. Several
+/// - One connection per store, guarded by a lock (`PthreadLocked`): calls from concurrent tasks run one at a time. Several
 ///   stores (or processes) may open the same file: SQLite's locks and the busy timeout arbitrate.
 /// - WAL journal; `synchronous = NORMAL` by default: a committed append survives a crash of the process, but
 ///   the last transactions before a power loss or OS crash may roll back (the database stays consistent).
@@ -83,7 +82,7 @@ public final class SQLiteOrderStore: SummarizingOrderStore, Sendable {
 
     /// The database file's path.
     public let path: String
-    private let state: Mutex<State>
+    private let state: PthreadLocked<State>
 
     private final class State {
         let connection: SQLiteConnection
@@ -110,7 +109,7 @@ public final class SQLiteOrderStore: SummarizingOrderStore, Sendable {
         try connection.execute(
             configuration.synchronous == .full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL")
         try SQLiteOrderStore.migrate(connection)
-        state = Mutex(State(connection: connection))
+        state = PthreadLocked(State(connection: connection))
     }
 
     /// The file's `PRAGMA user_version`.
