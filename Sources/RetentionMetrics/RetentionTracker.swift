@@ -22,22 +22,59 @@ public struct RetentionTracker: Sendable {
     public private(set) var currency: Currency?
     /// Identical orders recorded again and ignored.
     public private(set) var duplicatesIgnored = 0
+    /// The report options the tracker keeps a live report for (see ``init(live:)``); `nil` for a plain tracker.
+    public let liveOptions: RetentionReport.Options?
 
     private var customerIDs: [String] = []
-    private var customerNumbers: [String: Int32] = [:]
+    /// Customer numbers by customer id: `number + 1` keyed by ``IDHash`` of the id's UTF-8 bytes.
+    private var customerIndex = IDHashTable()
     private var customerColumn: [Int32] = []
     private var timestampColumn: [Int64] = []
     private var amountColumn: [Int64] = []
-    private var orderIDColumn: [String] = []
-    private var rowOfOrderID: [String: Int32] = [:]
+    /// Order ids by row: integers without a table while they arrive in order, otherwise hashed.
+    private var orderIDs = OrderIDStore()
     private var absoluteTotal: Int64 = 0
+    private var live: LiveState?
 
-    public init() {}
+    /// A tracker whose report reads its order columns: O(*n* + *c*) per report, any options.
+    public init() {
+        liveOptions = nil
+    }
+
+    /// A tracker that keeps the report for `options` up to date on every record, so that
+    /// ``report(options:)`` with these options (or ``liveReport(asOf:)``) costs O(*c*), not O(*n*).
+    ///
+    ///     live state = per customer: first purchase (instant, amount, period), last purchase, purchases, RFM money,
+    ///                  periods with purchases (bits); per period: cohort sizes and actives, new/returning revenue
+    ///
+    /// ```swift
+    /// var tracker = RetentionTracker(live: .init(calendar: PeriodCalendar(identifier: "Europe/Berlin")!))
+    /// try tracker.record(contentsOf: batch)
+    /// let report = try tracker.liveReport()      // == RetentionReport(tracker.ledger, options: tracker.liveOptions!)
+    /// ```
+    ///
+    /// The calendar, ``RetentionReport/Options/cohortUnit`` and ``RetentionReport/Options/refunds`` are fixed here;
+    /// bins, segmentation, margin, discount rate and lifespan may vary per report. Reports with a `window`, an
+    /// `activeWithin`, an `asOf` day before the last order's day, `.split` binning or another calendar, unit or
+    /// refund policy are computed from the columns, exactly as by ``init()``.
+    ///
+    /// - Parameter options: The report to keep live; its `window`, `activeWithin` and `asOf` must be `nil`.
+    /// - Complexity: O(1).
+    public init(live options: RetentionReport.Options) {
+        precondition(
+            options.window == nil && options.activeWithin == nil && options.asOf == nil,
+            "a live report covers all the data: window, activeWithin and asOf must be nil")
+        liveOptions = options
+        live = LiveState(calendar: options.calendar, unit: options.cohortUnit, refunds: options.refunds)
+    }
 
     /// Orders recorded (refund rows included, duplicates not).
     public var count: Int { timestampColumn.count }
     /// Distinct customers recorded.
     public var customerCount: Int { customerIDs.count }
+    /// Whether the live report is maintained (a tracker made with ``init(live:)`` gives it up only for instants
+    /// over a million days apart).
+    public var isLive: Bool { live != nil }
 
     /// Records one order.
     ///
@@ -52,67 +89,148 @@ public struct RetentionTracker: Sendable {
     /// - Returns: `.duplicateIgnored` when an identical order with the same id was already recorded.
     /// - Throws: ``LedgerError`` (`mixedCurrency`, `conflictingDuplicate`, `amountOverflow`), exactly as
     ///   ``OrderLedger/append(_:)``; the tracker is then unchanged.
-    /// - Complexity: O(1) amortised.
+    /// - Complexity: O(1) amortised: an order-id look-up (none for sequential integer ids), a customer-id hash
+    ///   look-up and, for a live tracker, O(1) updates of the customer's state and the aggregates (an order older
+    ///   than its customer's first purchase recomputes that customer from its own orders).
     @discardableResult
     public mutating func record(_ order: Order) throws -> OrderLedger.AppendOutcome {
-        if let currency, currency != order.currency {
-            throw LedgerError(
-                .mixedCurrency, orderID: order.id,
-                "order \(order.id) is in \(order.currency.code) but the ledger is in \(currency.code)")
-        }
-        if let row = rowOfOrderID[order.id] {
-            let index = Int(row)
-            if customerIDs[Int(customerColumn[index])] == order.customerID,
-                timestampColumn[index] == order.timestamp.secondsSince1970, amountColumn[index] == order.amount
-            {
+        if let currency, currency != order.currency { throw mixedCurrency(order, currency) }
+        if let row = row(ofOrderID: order.id) {
+            if matches(row, order) {
                 duplicatesIgnored += 1
                 return .duplicateIgnored
             }
-            throw LedgerError(
-                .conflictingDuplicate, orderID: order.id, "order id \(order.id) appears twice with different content")
+            throw conflict(order)
         }
         let (total, overflow) = absoluteTotal.addingReportingOverflow(Int64(clamping: order.amount.magnitude))
-        if overflow || order.amount == .min {
-            throw LedgerError(
-                .amountOverflow, orderID: order.id,
-                "order \(order.id): the ledger's total amount would overflow Int64 minor units")
-        }
+        if overflow || order.amount == .min { throw amountOverflow(order) }
         absoluteTotal = total
-        currency = order.currency
-        let number: Int32
-        if let existing = customerNumbers[order.customerID] {
-            number = existing
-        } else {
-            number = Int32(customerIDs.count)
-            customerIDs.append(order.customerID)
-            customerNumbers[order.customerID] = number
-        }
-        rowOfOrderID[order.id] = Int32(timestampColumn.count)
-        orderIDColumn.append(order.id)
-        customerColumn.append(number)
-        timestampColumn.append(order.timestamp.secondsSince1970)
-        amountColumn.append(order.amount)
+        commit(order)
         return .appended
     }
 
-    /// Records a batch of orders in order; stops at the first error (orders before it stay recorded).
+    /// Records a batch of orders, all or nothing: every order is checked first (against the tracker and against
+    /// the batch's earlier orders), then all are recorded.
+    ///
+    ///     state' = state + orders        (or state, unchanged, when any order is rejected)
     ///
     /// ```swift
-    /// try tracker.record(contentsOf: batch)
+    /// let appended = try tracker.record(contentsOf: batch)   // identical repeats are ignored, not counted
     /// ```
     ///
-    /// - Parameter orders: The orders.
-    /// - Throws: The first ``LedgerError`` of ``record(_:)``.
+    /// - Parameter orders: The orders, in arrival order.
+    /// - Returns: The number of orders recorded (the others were identical repeats, counted in
+    ///   ``duplicatesIgnored``).
+    /// - Throws: The first ``LedgerError`` that ``record(_:)`` would throw for the batch recorded in order; the
+    ///   tracker is then unchanged.
     /// - Complexity: O(*m*) amortised for *m* orders.
-    public mutating func record(contentsOf orders: some Sequence<Order>) throws {
-        let estimate = orders.underestimatedCount
-        if estimate > 0 {
-            customerColumn.reserveCapacity(count + estimate)
-            timestampColumn.reserveCapacity(count + estimate)
-            amountColumn.reserveCapacity(count + estimate)
-            orderIDColumn.reserveCapacity(count + estimate)
+    @discardableResult
+    public mutating func record(contentsOf orders: some Sequence<Order>) throws -> Int {
+        var batch: [Order] = []
+        batch.reserveCapacity(orders.underestimatedCount)
+        for order in orders { batch.append(order) }
+        var pendingCurrency = currency
+        var total = absoluteTotal
+        var accepted = [Bool](repeating: false, count: batch.count)
+        var appended = 0
+        // Ids of earlier orders of the batch: a linear scan for small batches, a dictionary for large ones.
+        var batchRows: [String: Int] = [:]
+        let small = batch.count <= 32
+        for (index, order) in batch.enumerated() {
+            if let pendingCurrency, pendingCurrency != order.currency { throw mixedCurrency(order, pendingCurrency) }
+            pendingCurrency = order.currency
+            if let row = row(ofOrderID: order.id) {
+                guard matches(row, order) else { throw conflict(order) }
+                continue
+            }
+            var earlier: Int?
+            if small {
+                for previous in 0..<index where accepted[previous] && batch[previous].id == order.id {
+                    earlier = previous
+                }
+            } else {
+                earlier = batchRows[order.id]
+            }
+            if let earlier {
+                guard batch[earlier] == order else { throw conflict(order) }
+                continue
+            }
+            let (sum, overflow) = total.addingReportingOverflow(Int64(clamping: order.amount.magnitude))
+            if overflow || order.amount == .min { throw amountOverflow(order) }
+            total = sum
+            accepted[index] = true
+            appended += 1
+            if !small { batchRows[order.id] = index }
         }
-        for order in orders { try record(order) }
+        reserve(appended)
+        absoluteTotal = total
+        duplicatesIgnored += batch.count - appended
+        for index in batch.indices where accepted[index] { commit(batch[index]) }
+        return appended
+    }
+
+    private func row(ofOrderID id: String) -> Int? {
+        var id = id
+        return id.withUTF8 { orderIDs.row(ofBytes: $0) }
+    }
+
+    private func matches(_ row: Int, _ order: Order) -> Bool {
+        timestampColumn[row] == order.timestamp.secondsSince1970 && amountColumn[row] == order.amount
+            && customerIDs[Int(customerColumn[row])] == order.customerID
+    }
+
+    private func mixedCurrency(_ order: Order, _ currency: Currency) -> LedgerError {
+        LedgerError(
+            .mixedCurrency, orderID: order.id,
+            "order \(order.id) is in \(order.currency.code) but the ledger is in \(currency.code)")
+    }
+
+    private func conflict(_ order: Order) -> LedgerError {
+        LedgerError(
+            .conflictingDuplicate, orderID: order.id, "order id \(order.id) appears twice with different content")
+    }
+
+    private func amountOverflow(_ order: Order) -> LedgerError {
+        LedgerError(
+            .amountOverflow, orderID: order.id,
+            "order \(order.id): the ledger's total amount would overflow Int64 minor units")
+    }
+
+    private mutating func reserve(_ extra: Int) {
+        guard extra > 1, timestampColumn.capacity < count + extra else { return }
+        let capacity = max(count + extra, timestampColumn.capacity * 2)
+        customerColumn.reserveCapacity(capacity)
+        timestampColumn.reserveCapacity(capacity)
+        amountColumn.reserveCapacity(capacity)
+    }
+
+    /// Appends a checked order (absent id, same currency, total already updated).
+    private mutating func commit(_ order: Order) {
+        currency = order.currency
+        let number = customerNumber(interning: order.customerID)
+        var id = order.id
+        id.withUTF8 { orderIDs.append(bytes: $0) }
+        let row = Int32(timestampColumn.count)
+        let instant = order.timestamp.secondsSince1970
+        customerColumn.append(number)
+        timestampColumn.append(instant)
+        amountColumn.append(order.amount)
+        if live?.record(
+            row: row, customer: number, instant: instant, amount: order.amount, timestamps: timestampColumn,
+            amounts: amountColumn) == false
+        {
+            live = nil
+        }
+    }
+
+    private mutating func customerNumber(interning id: String) -> Int32 {
+        let hash = IDHash.hash(id)
+        if let existing = customerIndex.find(hash: hash, where: { customerIDs[Int($0)] == id }) { return existing }
+        let number = Int32(customerIDs.count)
+        customerIDs.append(id)
+        customerIndex.insert(hash: hash, value: number) { IDHash.hash(customerIDs[Int($0)]) }
+        live?.addCustomer()
+        return number
     }
 
     /// The report over every order recorded so far.
@@ -128,12 +246,18 @@ public struct RetentionTracker: Sendable {
     /// - Throws: ``MetricError`` for invalid options, as ``RetentionReport/init(_:options:)``.
     /// - Complexity: O(*n* + *c*): one pass over the orders, one over the customers.
     public func report(options: RetentionReport.Options = .init()) throws -> RetentionReport {
+        if let live, live.answers(options) {
+            return try RetentionReport(live: live, currency: currency, options: options)
+        }
         let columns = OrderColumns(
             customers: customerColumn, timestamps: timestampColumn, amounts: amountColumn,
             customerCount: customerIDs.count, currency: currency)
         if let report = try RetentionReport.fused(columns, options: options) { return report }
         return try RetentionReport(reference: ledger, options: options)
     }
+
+    /// Whether ``report(options:)`` answers `options` from the live state (for tests).
+    func reportsLive(_ options: RetentionReport.Options) -> Bool { live?.answers(options) ?? false }
 
     /// The recorded orders as an ``OrderLedger`` (in recording order).
     ///
@@ -148,7 +272,7 @@ public struct RetentionTracker: Sendable {
         for row in 0..<count {
             try! ledger.append(
                 Order(
-                    id: orderIDColumn[row], customerID: customerIDs[Int(customerColumn[row])],
+                    id: orderIDs.string(at: row), customerID: customerIDs[Int(customerColumn[row])],
                     timestamp: Timestamp(secondsSince1970: timestampColumn[row]), amount: amountColumn[row],
                     currency: currency))
         }
