@@ -26,8 +26,12 @@ public struct RetentionTracker: Sendable {
     public let liveOptions: RetentionReport.Options?
 
     private var customerIDs: [String] = []
-    /// Customer numbers by customer id: `number + 1` keyed by ``IDHash`` of the id's UTF-8 bytes.
+    /// While every customer id follows one ``DigitPattern`` (`"48213"`, `"C0001234"`) with keys below 2^24:
+    /// customer numbers by integer key in a direct table (one load, no string comparison).
+    private var numericCustomers: NumericIDIndex?
+    /// Otherwise customer numbers by customer id: `number + 1` keyed by ``IDHash`` of the id's UTF-8 bytes.
     private var customerIndex = IDHashTable()
+    private var hashingCustomers = false
     private var customerColumn: [Int32] = []
     private var timestampColumn: [Int64] = []
     private var amountColumn: [Int64] = []
@@ -133,9 +137,10 @@ public struct RetentionTracker: Sendable {
         var total = absoluteTotal
         var accepted = [Bool](repeating: false, count: batch.count)
         var appended = 0
-        // Ids of earlier orders of the batch: a linear scan for small batches, a dictionary for large ones.
+        // Ids of earlier orders of the batch: a scan of their hashes for small batches, a dictionary for large ones.
         var batchRows: [String: Int] = [:]
         let small = batch.count <= 32
+        var hashes = [UInt64](repeating: 0, count: small ? batch.count : 0)
         for (index, order) in batch.enumerated() {
             if let pendingCurrency, pendingCurrency != order.currency { throw mixedCurrency(order, pendingCurrency) }
             pendingCurrency = order.currency
@@ -145,7 +150,10 @@ public struct RetentionTracker: Sendable {
             }
             var earlier: Int?
             if small {
-                for previous in 0..<index where accepted[previous] && batch[previous].id == order.id {
+                let hash = IDHash.hash(order.id)
+                hashes[index] = hash
+                for previous in 0..<index
+                where hashes[previous] == hash && accepted[previous] && batch[previous].id == order.id {
                     earlier = previous
                 }
             } else {
@@ -224,6 +232,30 @@ public struct RetentionTracker: Sendable {
     }
 
     private mutating func customerNumber(interning id: String) -> Int32 {
+        if !hashingCustomers {
+            var bytes = id
+            let number: Int32? = bytes.withUTF8 { bytes in
+                if numericCustomers == nil {
+                    guard let pattern = DigitPattern.infer(bytes) else { return nil }
+                    numericCustomers = NumericIDIndex(pattern: pattern, limit: 1 << 24)
+                }
+                guard let key = numericCustomers!.pattern.key(bytes) else { return nil }
+                if let existing = numericCustomers!.find(key: key) { return existing }
+                let number = Int32(customerIDs.count)
+                guard numericCustomers!.insert(key: key, number: number, spelledBy: bytes) else { return nil }
+                customerIDs.append(id)
+                live?.addCustomer()
+                return number
+            }
+            if let number { return number }
+            // The id breaks the pattern (or its key is too large): index every customer by hash from now on.
+            hashingCustomers = true
+            numericCustomers = nil
+            customerIndex = IDHashTable(minimumCapacity: customerIDs.count + 1)
+            for number in customerIDs.indices {
+                customerIndex.insert(hash: IDHash.hash(customerIDs[number]), value: Int32(number))
+            }
+        }
         let hash = IDHash.hash(id)
         if let existing = customerIndex.find(hash: hash, where: { customerIDs[Int($0)] == id }) { return existing }
         let number = Int32(customerIDs.count)

@@ -44,30 +44,33 @@ struct OffsetSeries: Sendable {
     }
 }
 
-/// One customer's incremental state (the kernel's `KernelCustomer` for an as-of day after every order).
+/// One customer's incremental state (the kernel's `KernelCustomer` for an as-of day after every order): 56 bytes,
+/// one cache line touched per order.
 struct LiveCustomer: Sendable {
-    /// Earliest purchase instant, `Int64.max` without purchases.
+    /// Earliest and latest purchase instants, `Int64.max` / `Int64.min` without purchases.
     var firstInstant: Int64 = .max
-    /// Sum and number of the purchases at `firstInstant`.
-    var firstAmount: Int64 = 0
     var lastInstant: Int64 = .min
-    /// Eligible amounts (purchases, plus refunds under `.net`) in `firstPeriod`.
-    var firstPeriodAmount: Int64 = 0
     /// Bit k: a purchase in period `firstPeriod + k` (k < 64; later periods live in `LiveState.farPeriods`).
     var bits: UInt64 = 0
     /// Absolute period index of the first purchase, `Int64.max` without purchases.
     var firstPeriod: Int64 = .max
-    var firstCount: Int32 = 0
+    /// RFM monetary: purchases, plus refunds under `.net`.
+    var rfmAmount: Int64 = 0
+    /// Local day of `lastInstant`.
+    var lastDay: Int64 = 0
     /// The customer's latest row (rows are chained through `LiveState.previousRow`), -1 without rows.
     var lastRow: Int32 = -1
+    var purchases: Int32 = 0
 }
 
 /// A customer's state recomputed from its rows (the exact path for out-of-order arrivals).
 private struct RecomputedCustomer {
     var state = LiveCustomer()
-    var purchases: Int64 = 0
-    var rfmAmount: Int64 = 0
-    var lastDay: Int64 = 0
+    /// Number and sum of the purchases at the first instant.
+    var firstCount: Int64 = 0
+    var firstAmount: Int64 = 0
+    /// Eligible amounts (purchases, plus refunds under `.net`) in the first purchase period.
+    var firstPeriodAmount: Int64 = 0
     var periods: [Int64] = []
     var excluded: [(period: Int64, amount: Int64)] = []
 }
@@ -80,10 +83,6 @@ struct LiveState: Sendable {
 
     // Per customer.
     var customers: [LiveCustomer] = []
-    /// Purchases, RFM monetary (purchases plus refunds under `.net`) and local day of the last purchase.
-    var purchaseCounts: [Int32] = []
-    var rfmAmounts: [Int64] = []
-    var lastDays: [Int64] = []
     /// Periods at offset >= 64 from a customer's first period.
     var farPeriods: [Int32: Set<Int64>] = [:]
     /// Per row: the same customer's previous row, -1 for none.
@@ -176,9 +175,6 @@ struct LiveState: Sendable {
     /// Adds a customer number (no rows yet).
     mutating func addCustomer() {
         customers.append(LiveCustomer())
-        purchaseCounts.append(0)
-        rfmAmounts.append(0)
-        lastDays.append(0)
     }
 
     /// Records row `row` (already in the columns) of customer `customer`; `false` when the live state cannot hold
@@ -218,11 +214,10 @@ struct LiveState: Sendable {
         guard net else { return true }
         revenue += amount
         eligible.add(period, amount)
-        rfmAmounts[c] += amount
+        customers[c].rfmAmount += amount
         let first = customers[c].firstPeriod
         if period == first {
             newRevenue.add(period, amount)
-            customers[c].firstPeriodAmount += amount
         } else if period < first {
             excluded.add(period, amount)
         }
@@ -238,16 +233,13 @@ struct LiveState: Sendable {
     private mutating func recordFirstPurchase(customer c: Int, instant: Int64, amount: Int64, day: Int64, period: Int64) {
         customers.withUnsafeMutableBufferPointer { states in
             states[c].firstInstant = instant
-            states[c].firstAmount = amount
-            states[c].firstCount = 1
             states[c].lastInstant = instant
             states[c].firstPeriod = period
-            states[c].firstPeriodAmount = amount
             states[c].bits = 1
+            states[c].rfmAmount = amount
+            states[c].lastDay = day
+            states[c].purchases = 1
         }
-        purchaseCounts[c] = 1
-        rfmAmounts[c] = amount
-        lastDays[c] = day
         purchasers += 1
         firstPurchases += 1
         firstAmount += amount
@@ -261,29 +253,25 @@ struct LiveState: Sendable {
     private mutating func recordRepeat(customer c: Int, instant: Int64, amount: Int64, day: Int64, period: Int64) {
         var state = customers[c]
         if instant == state.firstInstant {
-            state.firstCount += 1
-            state.firstAmount += amount
             firstPurchases += 1
             firstAmount += amount
         }
-        let count = Int64(purchaseCounts[c])
-        purchaseCounts[c] = Int32(count + 1)
+        let count = Int64(state.purchases)
+        state.purchases += 1
         frequencyHistogram.add(count, -1)
         frequencyHistogram.add(count + 1, 1)
         if count == 1 { repeaters += 1 }
-        rfmAmounts[c] += amount
+        state.rfmAmount += amount
         if instant > state.lastInstant {
             state.lastInstant = instant
-            let oldDay = lastDays[c]
-            if day != oldDay {
-                lastDayHistogram.add(oldDay, -1)
+            if day != state.lastDay {
+                lastDayHistogram.add(state.lastDay, -1)
                 lastDayHistogram.add(day, 1)
-                lastDays[c] = day
+                state.lastDay = day
             }
         }
         let offset = period - state.firstPeriod
         if offset == 0 {
-            state.firstPeriodAmount += amount
             newRevenue.add(period, amount)
         } else if offset < 64 {
             if state.bits & (1 << UInt64(offset)) == 0 {
@@ -319,26 +307,26 @@ struct LiveState: Sendable {
         var state = result.state
         var periods = Set<Int64>()
         for entry in rows where entry.amount >= 0 {
-            result.purchases += 1
+            state.purchases += 1
             if entry.instant < state.firstInstant {
                 state.firstInstant = entry.instant
-                state.firstCount = 1
-                state.firstAmount = entry.amount
+                result.firstCount = 1
+                result.firstAmount = entry.amount
             } else if entry.instant == state.firstInstant {
-                state.firstCount += 1
-                state.firstAmount += entry.amount
+                result.firstCount += 1
+                result.firstAmount += entry.amount
             }
             if entry.instant > state.lastInstant {
                 state.lastInstant = entry.instant
-                result.lastDay = entry.day
+                state.lastDay = entry.day
             }
             state.firstPeriod = min(state.firstPeriod, entry.period)
             periods.insert(entry.period)
         }
         for entry in rows where entry.amount >= 0 || net {
-            result.rfmAmount += entry.amount
+            state.rfmAmount += entry.amount
             if entry.period == state.firstPeriod {
-                state.firstPeriodAmount += entry.amount
+                result.firstPeriodAmount += entry.amount
             } else if entry.period < state.firstPeriod {
                 result.excluded.append((entry.period, entry.amount))
             }
@@ -359,22 +347,19 @@ struct LiveState: Sendable {
         for (period, amount) in customer.excluded { excluded.add(period, sign * amount) }
         if sign > 0 {
             customers[c] = state
-            purchaseCounts[c] = Int32(customer.purchases)
-            rfmAmounts[c] = customer.rfmAmount
-            lastDays[c] = customer.lastDay
             let far = customer.periods.filter { $0 - state.firstPeriod >= 64 }
             farPeriods[number] = far.isEmpty ? nil : Set(far)
         }
-        guard customer.purchases > 0 else { return }
+        guard state.purchases > 0 else { return }
         let first = state.firstPeriod
         purchasers += Int(sign)
-        if customer.purchases >= 2 { repeaters += Int(sign) }
-        firstPurchases += Int(sign) * Int(state.firstCount)
-        firstAmount += sign * state.firstAmount
-        frequencyHistogram.add(customer.purchases, sign)
-        lastDayHistogram.add(customer.lastDay, sign)
+        if state.purchases >= 2 { repeaters += Int(sign) }
+        firstPurchases += Int(sign) * Int(customer.firstCount)
+        firstAmount += sign * customer.firstAmount
+        frequencyHistogram.add(Int64(state.purchases), sign)
+        lastDayHistogram.add(state.lastDay, sign)
         cohortSizes.add(first, sign)
-        newRevenue.add(first, sign * state.firstPeriodAmount)
+        newRevenue.add(first, sign * customer.firstPeriodAmount)
         for period in customer.periods {
             if period != first { returningCounts.add(period, sign) }
             addActive(cohort: first, offset: period - first, sign)
@@ -500,10 +485,8 @@ extension LiveState {
             let frequencyCuts = histogramShareCuts(frequency, count: purchasers, bins: bins)
             var monetary: [Int64] = []
             monetary.reserveCapacity(purchasers)
-            purchaseCounts.withUnsafeBufferPointer { counts in
-                rfmAmounts.withUnsafeBufferPointer { amounts in
-                    for c in 0..<counts.count where counts[c] > 0 { monetary.append(amounts[c]) }
-                }
+            customers.withUnsafeBufferPointer { customers in
+                for customer in customers where customer.purchases > 0 { monetary.append(customer.rfmAmount) }
             }
             let monetaryCuts = shareCuts(monetary, bins: bins)
             monetary = []
@@ -524,16 +507,12 @@ extension LiveState {
                 }
                 return position[segmentation.segment(recency: r, frequency: f, monetary: m)]!
             }
-            purchaseCounts.withUnsafeBufferPointer { purchaseCounts in
-                rfmAmounts.withUnsafeBufferPointer { amounts in
-                    lastDays.withUnsafeBufferPointer { lastDays in
-                        for c in 0..<purchaseCounts.count where purchaseCounts[c] > 0 {
-                            let r = recencyScore[Int(lastDays[c] - dayBase)]
-                            let f = frequencyScore[Int(Int64(purchaseCounts[c]) - countBase)]
-                            let m = 1 + countAbove(Double(amounts[c]), monetaryCuts)
-                            counts[slot(r, f, m)] += 1
-                        }
-                    }
+            customers.withUnsafeBufferPointer { customers in
+                for customer in customers where customer.purchases > 0 {
+                    let r = recencyScore[Int(customer.lastDay - dayBase)]
+                    let f = frequencyScore[Int(Int64(customer.purchases) - countBase)]
+                    let m = 1 + countAbove(Double(customer.rfmAmount), monetaryCuts)
+                    counts[slot(r, f, m)] += 1
                 }
             }
         }

@@ -265,4 +265,23 @@ struct RetentionTrackerLiveTests {
         #expect(tracker.ledger.orders == ledger.orders)
         #expect(try tracker.report() == RetentionReport(ledger))
     }
+
+    /// Customer ids: numeric ones by key until one breaks the pattern (`"05"` is not `"5"`), then hashed.
+    @Test func customerIDsOfEveryKindIntern() throws {
+        let customers = ["5", "6", "5", "123", "05", "abc", "6", "05", "C7", "abc", "123"]
+        var tracker = RetentionTracker(live: .init())
+        var ledger = OrderLedger()
+        for (index, customer) in customers.enumerated() {
+            let order = Order(
+                id: "\(index)", customerID: customer,
+                timestamp: Timestamp(secondsSince1970: 1_700_000_000 + Int64(index) * 86_400), amount: 100)
+            try tracker.record(order)
+            try ledger.append(order)
+            #expect(tracker.customerCount == ledger.customerCount)
+        }
+        #expect(tracker.customerCount == 6)
+        #expect(tracker.ledger.orders == ledger.orders)
+        #expect(try tracker.report() == RetentionReport(ledger))
+        #expect(try tracker.report().repeatPurchaseRate == 5.0 / 6)
+    }
 }
