@@ -173,7 +173,19 @@ public struct RetentionTracker: Sendable {
         reserve(appended)
         absoluteTotal = total
         duplicatesIgnored += batch.count - appended
-        for index in batch.indices where accepted[index] { commit(batch[index]) }
+        // Customer numbers first, then the customers' live states touched together: independent loads whose
+        // cache misses overlap, instead of one miss after another.
+        var numbers: [Int32] = []
+        numbers.reserveCapacity(appended)
+        for index in batch.indices where accepted[index] {
+            numbers.append(customerNumber(interning: batch[index].customerID))
+        }
+        live?.touch(numbers)
+        var next = 0
+        for index in batch.indices where accepted[index] {
+            commit(batch[index], customer: numbers[next])
+            next += 1
+        }
         return appended
     }
 
@@ -214,8 +226,12 @@ public struct RetentionTracker: Sendable {
 
     /// Appends a checked order (absent id, same currency, total already updated).
     private mutating func commit(_ order: Order) {
+        commit(order, customer: customerNumber(interning: order.customerID))
+    }
+
+    /// Appends a checked order whose customer is already interned.
+    private mutating func commit(_ order: Order, customer number: Int32) {
         currency = order.currency
-        let number = customerNumber(interning: order.customerID)
         var id = order.id
         id.withUTF8 { orderIDs.append(bytes: $0) }
         let row = Int32(timestampColumn.count)

@@ -125,6 +125,8 @@ struct LiveState: Sendable {
     /// Local days further than this from the first one make the live state give up (the report then reads the
     /// columns), so that the per-day histogram stays small.
     private var dayBounds: ClosedRange<Int64>?
+    /// Where ``touch(_:)`` leaves its sum, so that its loads are not optimised away.
+    private var touched: Int32 = 0
 
     init(calendar: PeriodCalendar, unit: PeriodUnit, refunds: RefundPolicy) {
         self.calendar = calendar
@@ -170,6 +172,15 @@ struct LiveState: Sendable {
             cachedPeriod = Period.index(unit: unit, daysSince1970: day)
         }
         return (day, cachedPeriod)
+    }
+
+    /// Loads the states of `numbers` (a batch about to be recorded) in one go, so that their cache misses overlap.
+    mutating func touch(_ numbers: [Int32]) {
+        var sum: Int32 = 0
+        customers.withUnsafeBufferPointer { customers in
+            for number in numbers { sum &+= customers[Int(number)].lastRow }
+        }
+        touched = sum
     }
 
     /// Adds a customer number (no rows yet).
