@@ -494,12 +494,22 @@ extension LiveState {
             }
             let recencyCuts = histogramShareCuts(recency, count: purchasers, bins: bins)
             let frequencyCuts = histogramShareCuts(frequency, count: purchasers, bins: bins)
-            var monetary: [Int64] = []
-            monetary.reserveCapacity(purchasers)
+            var monetary = [Int64](repeating: 0, count: purchasers)
+            var low = Int64.max
+            var high = Int64.min
             customers.withUnsafeBufferPointer { customers in
-                for customer in customers where customer.purchases > 0 { monetary.append(customer.rfmAmount) }
+                monetary.withUnsafeMutableBufferPointer { monetary in
+                    var next = 0
+                    for customer in customers where customer.purchases > 0 {
+                        let value = customer.rfmAmount
+                        monetary[next] = value
+                        next += 1
+                        low = min(low, value)
+                        high = max(high, value)
+                    }
+                }
             }
-            let monetaryCuts = shareCuts(monetary, bins: bins)
+            let monetaryCuts = bucketShareCuts(monetary, low: low, high: high, bins: bins)
             monetary = []
             // Score tables by last purchase day and by purchase count.
             let dayBase = lastDayHistogram.indices.lowerBound
@@ -540,8 +550,7 @@ private func countAbove(_ value: Double, _ cuts: [Double]) -> Int {
 
 /// ``shareCuts(_:bins:)`` of the values a histogram holds (`pairs` ascending by value, `count` values in all).
 func histogramShareCuts(_ pairs: [(value: Int64, count: Int64)], count n: Int, bins: Int) -> [Double] {
-    guard n > 0, bins > 1 else { return [] }
-    func statistic(_ rank: Int) -> Int64 {
+    shareCuts(count: n, bins: bins) { rank in
         var seen: Int64 = 0
         for pair in pairs {
             seen += pair.count
@@ -549,6 +558,65 @@ func histogramShareCuts(_ pairs: [(value: Int64, count: Int64)], count n: Int, b
         }
         return pairs[pairs.count - 1].value
     }
+}
+
+/// ``shareCuts(_:bins:)`` of `values` (all within `low...high`) by bucket selection: one pass counts the values
+/// in 65,536 equal-width buckets, a second gathers the few buckets that hold a wanted rank, and quickselect
+/// finishes inside them. Two streaming passes instead of quickselect's copy and partitions of every value.
+func bucketShareCuts(_ values: [Int64], low: Int64, high: Int64, bins: Int) -> [Double] {
+    let n = values.count
+    guard n > 0, bins > 1 else { return [] }
+    guard n >= 4_096, low < high else { return shareCuts(values, bins: bins) }
+    let span = UInt64(bitPattern: high &- low)
+    var shift: UInt64 = 0
+    while span >> shift >= 65_536 { shift += 1 }
+    var counts = [Int](repeating: 0, count: 65_536)
+    values.withUnsafeBufferPointer { values in
+        counts.withUnsafeMutableBufferPointer { counts in
+            for value in values { counts[Int(UInt64(bitPattern: value &- low) >> shift)] += 1 }
+        }
+    }
+    // The ranks shareCuts reads: j and j + 1 for each cut.
+    var ranks: [Int] = []
+    for k in 1..<bins {
+        let j = min(Int((Double(n - 1) * (Double(k) / Double(bins))).rounded(.down)), n - 1)
+        ranks.append(j)
+        if j + 1 < n { ranks.append(j + 1) }
+    }
+    // Bucket of each rank, and the rank within the bucket.
+    var wanted: [Int: (bucket: Int, start: Int)] = [:]
+    var bucketStart = [Int](repeating: -1, count: 65_536)
+    var seen = 0
+    var sortedRanks = Array(Set(ranks)).sorted()[...]
+    for bucket in 0..<65_536 where counts[bucket] > 0 {
+        while let rank = sortedRanks.first, rank < seen + counts[bucket] {
+            wanted[rank] = (bucket, seen)
+            bucketStart[bucket] = seen
+            sortedRanks.removeFirst()
+        }
+        seen += counts[bucket]
+    }
+    var members: [Int: [Int64]] = [:]
+    for bucket in 0..<65_536 where bucketStart[bucket] >= 0 { members[bucket] = [] }
+    values.withUnsafeBufferPointer { values in
+        for value in values {
+            let bucket = Int(UInt64(bitPattern: value &- low) >> shift)
+            if bucketStart[bucket] >= 0 { members[bucket]!.append(value) }
+        }
+    }
+    var statistics: [Int: Int64] = [:]
+    for (bucket, values) in members {
+        let local = wanted.filter { $0.value.bucket == bucket }
+        let found = orderStatistics(values, ranks: local.map { $0.key - $0.value.start })
+        for (rank, entry) in local { statistics[rank] = found[rank - entry.start]! }
+    }
+    return shareCuts(count: n, bins: bins) { statistics[$0]! }
+}
+
+/// The type-7 cut points at k / bins of `n` values, given the value at each rank (ascending), with the same
+/// arithmetic as ``shareCuts(_:bins:)``.
+func shareCuts(count n: Int, bins: Int, statistic: (Int) -> Int64) -> [Double] {
+    guard n > 0, bins > 1 else { return [] }
     return (1..<bins).map { k in
         let p = Double(k) / Double(bins)
         let h = Double(n - 1) * p

@@ -284,4 +284,22 @@ struct RetentionTrackerLiveTests {
         #expect(try tracker.report() == RetentionReport(ledger))
         #expect(try tracker.report().repeatPurchaseRate == 5.0 / 6)
     }
+
+    /// The live report's monetary cut points (bucket selection) equal `shareCuts` (quickselect) exactly.
+    @Test(arguments: [3, 5, 7])
+    func bucketCutPointsEqualSelection(bins: Int) {
+        var random = KernelFixture.Generator(state: UInt64(bins))
+        let samples: [[Int64]] = [
+            (0..<20_000).map { _ in Int64(random.below(1_000_000)) - 5_000 },
+            (0..<9_000).map { _ in Int64(exp(random.unit() * 20)) },  // heavy tail
+            (0..<5_000).map { index in index == 0 ? .max / 2 : Int64(random.below(50)) },  // one outlier
+            (0..<6_000).map { index in index % 2 == 0 ? -(Int64.max / 2) : Int64.max / 2 },  // extreme span
+            [Int64](repeating: 42, count: 4_500) + [43],
+        ]
+        for values in samples {
+            let cuts = bucketShareCuts(values, low: values.min()!, high: values.max()!, bins: bins)
+            #expect(cuts == shareCuts(values, bins: bins))
+            #expect(cuts.count == bins - 1)
+        }
+    }
 }
