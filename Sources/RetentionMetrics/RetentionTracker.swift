@@ -4,19 +4,22 @@
 ///     report(options) == RetentionReport(OrderLedger(every order recorded so far), options: options)
 ///
 /// ```swift
-/// var tracker = RetentionTracker()
+/// var tracker = RetentionTracker(live: .init(calendar: PeriodCalendar(identifier: "Europe/Berlin")!))
 /// try tracker.record(Order(id: "1001", customerID: "alice", timestamp: t0, amount: 2_500))
-/// try tracker.record(contentsOf: todaysOrders)
-/// let report = try tracker.report(options: .init(calendar: .utc))
+/// try tracker.record(contentsOf: todaysOrders)          // all or nothing
+/// let report = try tracker.liveReport()                 // O(customers), not O(orders)
 /// report.repeatPurchaseRate
 /// ```
 ///
 /// The tracker applies the ledger's rules (one currency, exact deduplication by order id, totals that fit in
-/// `Int64`) and keeps the orders in columns with customers interned to dense numbers, so a report is one pass of
-/// the fused kernel over the columns, with no copy and no re-interning.
+/// `Int64`) with the ledger's compact structures: order ids in an ``OrderIDStore`` (sequential integer ids cost
+/// no lookup and no storage), customer ids by integer key in a direct table while they follow one pattern
+/// (`"48213"`, `"C0001234"`), else in an ``IDHashTable``. It keeps the orders in columns, so any report can be
+/// computed by the fused kernel; a tracker made with ``init(live:)`` also keeps the report for one calendar,
+/// cohort unit and refund policy up to date on every record.
 ///
-/// - Complexity: ``record(_:)`` O(1) amortised (two hash look-ups); ``report(options:)`` O(*n* + *c*) for *n*
-///   orders and *c* customers.
+/// - Complexity: ``record(_:)`` O(1) amortised; ``report(options:)`` O(*c*) for *c* customers when a live tracker
+///   answers `options` (see ``init(live:)``), O(*n* + *c*) for *n* orders otherwise.
 public struct RetentionTracker: Sendable {
     /// The currency of the recorded orders; `nil` while none is recorded.
     public private(set) var currency: Currency?
@@ -292,7 +295,9 @@ public struct RetentionTracker: Sendable {
     /// - Parameter options: What to compute (time zone, window, cohort unit, RFM bins...).
     /// - Returns: The same value ``RetentionReport/init(_:options:)`` returns for a ledger of the same orders.
     /// - Throws: ``MetricError`` for invalid options, as ``RetentionReport/init(_:options:)``.
-    /// - Complexity: O(*n* + *c*): one pass over the orders, one over the customers.
+    /// - Complexity: O(*c* + *p*²) from the live state when a live tracker answers `options` (same calendar,
+    ///   cohort unit and refund policy, no window or activity window, `.share` binning, no as-of day before the last
+    ///   order's); otherwise O(*n* + *c*): one pass over the orders, one over the customers.
     public func report(options: RetentionReport.Options = .init()) throws -> RetentionReport {
         if let live, live.answers(options) {
             return try RetentionReport(live: live, currency: currency, options: options)
@@ -302,6 +307,28 @@ public struct RetentionTracker: Sendable {
             customerCount: customerIDs.count, currency: currency)
         if let report = try RetentionReport.fused(columns, options: options) { return report }
         return try RetentionReport(reference: ledger, options: options)
+    }
+
+    /// The live report: ``report(options:)`` with ``liveOptions`` and the given as-of day.
+    ///
+    ///     liveReport(asOf: d) == RetentionReport(ledger, options: liveOptions with asOf = d)
+    ///
+    /// ```swift
+    /// let now = try tracker.liveReport()
+    /// let monthEnd = try tracker.liveReport(asOf: CivilDate(year: 2025, month: 1, day: 31)!)
+    /// ```
+    ///
+    /// - Parameter asOf: The as-of day of the cohort table and RFM; `nil` for the last order's day. A day before
+    ///   the last order's day is computed from the columns.
+    /// - Returns: The report over every order recorded so far.
+    /// - Throws: ``MetricError`` for invalid options (no order recorded yet: an empty window). A tracker made
+    ///   with ``init()`` computes the default options' report from its columns.
+    /// - Complexity: O(*c* + *p*²) for *c* customers and *p* periods (the cohort table's cells): the aggregates,
+    ///   one pass over the customers for RFM, cut points from histograms and bucket selection.
+    public func liveReport(asOf: CivilDate? = nil) throws -> RetentionReport {
+        var options = liveOptions ?? RetentionReport.Options()
+        options.asOf = asOf
+        return try report(options: options)
     }
 
     /// Whether ``report(options:)`` answers `options` from the live state (for tests).

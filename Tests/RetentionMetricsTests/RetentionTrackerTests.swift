@@ -64,6 +64,7 @@ struct RetentionTrackerLiveTests {
                     sourceLocation: sourceLocation)
             }
         }
+        #expect(try tracker.liveReport() == RetentionReport(ledger, options: options), sourceLocation: sourceLocation)
         #expect(compared >= checkpoints, sourceLocation: sourceLocation)
         #expect(tracker.count == ledger.count, sourceLocation: sourceLocation)
         #expect(tracker.customerCount == ledger.customerCount, sourceLocation: sourceLocation)
@@ -182,6 +183,8 @@ struct RetentionTrackerLiveTests {
     @Test func errorsLeaveTheTrackerUnchanged() throws {
         let options = RetentionReport.Options(calendar: PeriodCalendar(identifier: "America/New_York")!)
         let orders = KernelFixture.orders(count: 300, seed: 11, years: 1, refundShare: 0.1)
+        let empty = #expect(throws: MetricError.self) { try RetentionTracker(live: options).liveReport() }
+        #expect(empty?.code == .emptyWindow)
         var tracker = RetentionTracker(live: options)
         try tracker.record(contentsOf: orders[0..<200])
         let before = try tracker.report(options: options)
