@@ -253,7 +253,9 @@ struct LiveState: Sendable {
         customers[c].lastRow = row
     }
 
-    private mutating func recordFirstPurchase(customer c: Int, instant: Int64, amount: Int64, day: Int64, period: Int64) {
+    private mutating func recordFirstPurchase(
+        customer c: Int, instant: Int64, amount: Int64, day: Int64, period: Int64
+    ) {
         customers.withUnsafeMutableBufferPointer { states in
             states[c].firstInstant = instant
             states[c].lastInstant = instant

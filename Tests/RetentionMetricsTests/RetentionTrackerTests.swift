@@ -142,7 +142,8 @@ struct RetentionTrackerLiveTests {
                     try ledger.append(order)
                     #expect(tracker.reportsLive(options))
                     #expect(try tracker.report(options: options) == RetentionReport(ledger, options: options))
-                    #expect(try tracker.report(options: options) == RetentionReport(reference: ledger, options: options))
+                    #expect(
+                        try tracker.report(options: options) == RetentionReport(reference: ledger, options: options))
                 }
             }
         }
@@ -217,7 +218,9 @@ struct RetentionTrackerLiveTests {
         try expectUnchanged(.mixedCurrency) { try $0.record(euro) }
         try expectUnchanged(.amountOverflow) { try $0.record(huge) }
         // Batches: all or nothing, the error of the first bad order.
-        try expectUnchanged(.conflictingDuplicate) { try $0.record(contentsOf: Array(orders[200..<210]) + [conflicting]) }
+        try expectUnchanged(.conflictingDuplicate) {
+            try $0.record(contentsOf: Array(orders[200..<210]) + [conflicting])
+        }
         try expectUnchanged(.mixedCurrency) { try $0.record(contentsOf: Array(orders[200..<240]) + [euro]) }
         try expectUnchanged(.amountOverflow) { try $0.record(contentsOf: [orders[200], huge2, orders[201], huge3]) }
         // A conflict inside the batch (small batch: scan; large batch: dictionary).
@@ -304,5 +307,23 @@ struct RetentionTrackerLiveTests {
             #expect(cuts == shareCuts(values, bins: bins))
             #expect(cuts.count == bins - 1)
         }
+    }
+
+    /// Instants over a million days apart: the live state is given up, reports read the columns and stay exact.
+    @Test func farApartInstantsDropTheLiveState() throws {
+        let t: Int64 = 1_700_000_000
+        let orders = [
+            Order(id: "1", customerID: "a", timestamp: Timestamp(secondsSince1970: t), amount: 100),
+            Order(id: "2", customerID: "a", timestamp: Timestamp(secondsSince1970: t + 86_400), amount: 50),
+            Order(id: "3", customerID: "b", timestamp: Timestamp(secondsSince1970: t + 1_000_001 * 86_400), amount: 70),
+        ]
+        var tracker = RetentionTracker(live: .init(cohortUnit: .year))
+        try tracker.record(contentsOf: orders.prefix(2))
+        #expect(tracker.isLive)
+        try tracker.record(orders[2])
+        #expect(!tracker.isLive)
+        #expect(tracker.count == 3)
+        let options = RetentionReport.Options(cohortUnit: .year)
+        #expect(try tracker.report(options: options) == RetentionReport(OrderLedger(orders), options: options))
     }
 }
