@@ -1,3 +1,5 @@
+import Dispatch
+
 // The incremental state behind `RetentionTracker(live:)`: per-customer state updated on every record, plus running
 // aggregates per period, so that the default report ("as of now") is assembled from the aggregates and one pass
 // over compact per-customer columns (RFM), without reading the orders.
@@ -511,47 +513,98 @@ extension LiveState {
             }
             let recencyCuts = histogramShareCuts(recency, count: purchasers, bins: bins)
             let frequencyCuts = histogramShareCuts(frequency, count: purchasers, bins: bins)
+            // The passes over the customers are split between two workers (the kernel's split) when large.
+            let customerCount = rfm.count
+            let workers = customerCount >= 131_072 ? 2 : 1
+            let split = customerCount / workers
+            // Gather the purchasers' money: worker 0 fills from the front, worker 1 from the back.
             var monetary = [Int64](repeating: 0, count: purchasers)
-            var low = Int64.max
-            var high = Int64.min
+            var lows = [Int64](repeating: .max, count: workers)
+            var highs = [Int64](repeating: .min, count: workers)
+            let total = purchasers
             rfm.withUnsafeBufferPointer { rfm in
-                monetary.withUnsafeMutableBufferPointer { monetary in
-                    var next = 0
-                    for entry in rfm where entry.purchases > 0 {
-                        let value = entry.amount
-                        monetary[next] = value
-                        next += 1
-                        low = min(low, value)
-                        high = max(high, value)
+                monetary.withUnsafeMutableBufferPointer { out in
+                    lows.withUnsafeMutableBufferPointer { lows in
+                        highs.withUnsafeMutableBufferPointer { highs in
+                            let shared = (
+                                SharedPointer(base: UnsafeMutablePointer(mutating: rfm.baseAddress!)),
+                                SharedPointer(base: out.baseAddress!), SharedPointer(base: lows.baseAddress!),
+                                SharedPointer(base: highs.baseAddress!)
+                            )
+                            DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                                let end = worker == workers - 1 ? customerCount : split
+                                let range = worker == 0 ? 0..<end : split..<end
+                                var low = Int64.max
+                                var high = Int64.min
+                                var next = worker == 0 ? 0 : total - 1
+                                let step = worker == 0 ? 1 : -1
+                                for index in range where shared.0.base[index].purchases > 0 {
+                                    let value = shared.0.base[index].amount
+                                    shared.1.base[next] = value
+                                    next += step
+                                    low = min(low, value)
+                                    high = max(high, value)
+                                }
+                                shared.2.base[worker] = low
+                                shared.3.base[worker] = high
+                            }
+                        }
                     }
                 }
             }
-            let monetaryCuts = bucketShareCuts(monetary, low: low, high: high, bins: bins)
+            let monetaryCuts = bucketShareCuts(monetary, low: lows.min()!, high: highs.max()!, bins: bins)
             monetary = []
-            // Score tables by last purchase day and by purchase count.
+            // Score tables by last purchase day and by purchase count, and the segment of every score triple.
             let dayBase = lastDayHistogram.indices.lowerBound
             let recencyScore = lastDayHistogram.indices.map { bins - countAbove(Double(asOfDay - $0), recencyCuts) }
             let countBase = frequencyHistogram.indices.lowerBound
             let frequencyScore = frequencyHistogram.indices.map { 1 + countAbove(Double($0), frequencyCuts) }
             let side = bins + 1
             var table = [Int](repeating: -1, count: bins <= 32 ? side * side * side : 0)
-            func slot(_ r: Int, _ f: Int, _ m: Int) -> Int {
-                if !table.isEmpty {
-                    let key = (r * side + f) * side + m
-                    if table[key] < 0 {
-                        table[key] = position[segmentation.segment(recency: r, frequency: f, monetary: m)]!
+            if !table.isEmpty {
+                for r in 1...bins {
+                    for f in 1...bins {
+                        for m in 1...bins {
+                            table[(r * side + f) * side + m] =
+                                position[segmentation.segment(recency: r, frequency: f, monetary: m)]!
+                        }
                     }
-                    return table[key]
                 }
-                return position[segmentation.segment(recency: r, frequency: f, monetary: m)]!
             }
             let dayShift = Int(dayOrigin - dayBase)
-            rfm.withUnsafeBufferPointer { rfm in
+            if table.isEmpty {
                 for entry in rfm where entry.purchases > 0 {
                     let r = recencyScore[Int(entry.lastDay) + dayShift]
                     let f = frequencyScore[Int(Int64(entry.purchases) - countBase)]
                     let m = 1 + countAbove(Double(entry.amount), monetaryCuts)
-                    counts[slot(r, f, m)] += 1
+                    counts[position[segmentation.segment(recency: r, frequency: f, monetary: m)]!] += 1
+                }
+            } else {
+                let width = names.count
+                var partCounts = [Int](repeating: 0, count: workers * width)
+                let segmentTable = table
+                rfm.withUnsafeBufferPointer { rfm in
+                    partCounts.withUnsafeMutableBufferPointer { parts in
+                        let shared = (
+                            SharedPointer(base: UnsafeMutablePointer(mutating: rfm.baseAddress!)),
+                            SharedPointer(base: parts.baseAddress!)
+                        )
+                        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                            let end = worker == workers - 1 ? customerCount : split
+                            let range = worker == 0 ? 0..<end : split..<end
+                            let counts = shared.1.base + worker * width
+                            for index in range where shared.0.base[index].purchases > 0 {
+                                let entry = shared.0.base[index]
+                                let r = recencyScore[Int(entry.lastDay) + dayShift]
+                                let f = frequencyScore[Int(Int64(entry.purchases) - countBase)]
+                                let m = 1 + countAbove(Double(entry.amount), monetaryCuts)
+                                counts[segmentTable[(r * side + f) * side + m]] += 1
+                            }
+                        }
+                    }
+                }
+                for worker in 0..<workers {
+                    for slot in 0..<width { counts[slot] += partCounts[worker * width + slot] }
                 }
             }
         }

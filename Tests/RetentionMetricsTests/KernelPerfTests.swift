@@ -84,7 +84,9 @@ extension KernelPerfTests {
             print("live tracker, numeric ids, \(name): \(rate / 1e6) M orders/s (\(tracker.customerCount) customers)")
             if batch == 16 {
                 let report = try bestSeconds(runs: 5) { try tracker.report(options: live) }
-                print("live report (UTC, month), \(tracker.customerCount) customers: \(report.seconds * 1000) ms best of 5")
+                print(
+                    "live report (UTC, month), \(tracker.customerCount) customers: \(report.seconds * 1000) ms"
+                        + " best of 5")
                 let berlin = RetentionReport.Options(calendar: PeriodCalendar(identifier: "Europe/Berlin")!)
                 let columns = try bestSeconds(runs: 1) { try tracker.report(options: berlin) }
                 print("non-live options (Europe/Berlin) from the columns: \(columns.seconds * 1000) ms")

@@ -326,4 +326,22 @@ struct RetentionTrackerLiveTests {
         let options = RetentionReport.Options(cohortUnit: .year)
         #expect(try tracker.report(options: options) == RetentionReport(OrderLedger(orders), options: options))
     }
+
+    /// Over 131,072 customers the report's RFM passes are split between two workers: still exact.
+    @Test func largeTrackerSplitsTheCustomerPasses() throws {
+        var orders = KernelFixture.orders(count: 400_000, seed: 18, years: 2, refundShare: 0.03)
+        if Set(orders.map(\.customerID)).count % 2 == 0 {
+            orders.append(Order(id: "extra", customerID: "extra", timestamp: orders[9].timestamp, amount: 1_234))
+        }
+        let options = RetentionReport.Options(calendar: PeriodCalendar(identifier: "Europe/Berlin")!)
+        var tracker = RetentionTracker(live: options)
+        var index = 0
+        while index < orders.count {
+            try tracker.record(contentsOf: orders[index..<min(index + 1_000, orders.count)])
+            index += 1_000
+        }
+        #expect(tracker.customerCount > 131_072)
+        #expect(tracker.customerCount % 2 == 1)  // an odd count: the two halves must not overlap
+        #expect(try tracker.liveReport() == RetentionReport(OrderLedger(orders), options: options))
+    }
 }
