@@ -133,18 +133,35 @@ public struct RetentionTracker: Sendable {
     /// - Complexity: O(*m*) amortised for *m* orders.
     @discardableResult
     public mutating func record(contentsOf orders: some Sequence<Order>) throws -> Int {
-        var batch: [Order] = []
-        batch.reserveCapacity(orders.underestimatedCount)
-        for order in orders { batch.append(order) }
+        if let appended = try orders.withContiguousStorageIfAvailable({ try record(batch: $0) }) { return appended }
+        let batch = Array(orders)
+        return try batch.withUnsafeBufferPointer { try record(batch: $0) }
+    }
+
+    private mutating func record(batch: UnsafeBufferPointer<Order>) throws -> Int {
+        let count = batch.count
+        guard count > 0 else { return 0 }
+        // Per order: its id's hash (small batches) and -1 (not recorded) or its customer number.
+        return try withUnsafeTemporaryAllocation(of: UInt64.self, capacity: count) { hashes in
+            try withUnsafeTemporaryAllocation(of: Int32.self, capacity: count) { numbers in
+                try record(batch: batch, hashes: hashes, numbers: numbers)
+            }
+        }
+    }
+
+    private mutating func record(
+        batch: UnsafeBufferPointer<Order>, hashes: UnsafeMutableBufferPointer<UInt64>,
+        numbers: UnsafeMutableBufferPointer<Int32>
+    ) throws -> Int {
         var pendingCurrency = currency
         var total = absoluteTotal
-        var accepted = [Bool](repeating: false, count: batch.count)
         var appended = 0
         // Ids of earlier orders of the batch: a scan of their hashes for small batches, a dictionary for large ones.
         var batchRows: [String: Int] = [:]
         let small = batch.count <= 32
-        var hashes = [UInt64](repeating: 0, count: small ? batch.count : 0)
-        for (index, order) in batch.enumerated() {
+        for index in batch.indices {
+            let order = batch[index]
+            numbers[index] = -1
             if let pendingCurrency, pendingCurrency != order.currency { throw mixedCurrency(order, pendingCurrency) }
             pendingCurrency = order.currency
             if let row = row(ofOrderID: order.id) {
@@ -156,7 +173,7 @@ public struct RetentionTracker: Sendable {
                 let hash = IDHash.hash(order.id)
                 hashes[index] = hash
                 for previous in 0..<index
-                where hashes[previous] == hash && accepted[previous] && batch[previous].id == order.id {
+                where numbers[previous] >= 0 && hashes[previous] == hash && batch[previous].id == order.id {
                     earlier = previous
                 }
             } else {
@@ -169,7 +186,7 @@ public struct RetentionTracker: Sendable {
             let (sum, overflow) = total.addingReportingOverflow(Int64(clamping: order.amount.magnitude))
             if overflow || order.amount == .min { throw amountOverflow(order) }
             total = sum
-            accepted[index] = true
+            numbers[index] = 0
             appended += 1
             if !small { batchRows[order.id] = index }
         }
@@ -178,16 +195,12 @@ public struct RetentionTracker: Sendable {
         duplicatesIgnored += batch.count - appended
         // Customer numbers first, then the customers' live states touched together: independent loads whose
         // cache misses overlap, instead of one miss after another.
-        var numbers: [Int32] = []
-        numbers.reserveCapacity(appended)
-        for index in batch.indices where accepted[index] {
-            numbers.append(customerNumber(interning: batch[index].customerID))
+        for index in batch.indices where numbers[index] >= 0 {
+            numbers[index] = customerNumber(interning: batch[index].customerID)
         }
-        live?.touch(numbers)
-        var next = 0
-        for index in batch.indices where accepted[index] {
-            commit(batch[index], customer: numbers[next])
-            next += 1
+        live?.touch(UnsafeBufferPointer(numbers))
+        for index in batch.indices where numbers[index] >= 0 {
+            commit(batch[index], customer: numbers[index])
         }
         return appended
     }

@@ -186,11 +186,13 @@ struct LiveState: Sendable {
     }
 
     /// Loads the states of `numbers` (a batch about to be recorded) in one go, so that their cache misses overlap.
-    mutating func touch(_ numbers: [Int32]) {
+    mutating func touch(_ numbers: UnsafeBufferPointer<Int32>) {
         var sum: Int32 = 0
         customers.withUnsafeBufferPointer { customers in
             rfm.withUnsafeBufferPointer { rfm in
-                for number in numbers { sum &+= customers[Int(number)].lastRow &+ rfm[Int(number)].purchases }
+                for number in numbers where number >= 0 {
+                    sum &+= customers[Int(number)].lastRow &+ rfm[Int(number)].purchases
+                }
             }
         }
         touched = sum
