@@ -4,40 +4,84 @@
 ///     report(options) == RetentionReport(OrderLedger(every order recorded so far), options: options)
 ///
 /// ```swift
-/// var tracker = RetentionTracker()
+/// var tracker = RetentionTracker(live: .init(calendar: PeriodCalendar(identifier: "Europe/Berlin")!))
 /// try tracker.record(Order(id: "1001", customerID: "alice", timestamp: t0, amount: 2_500))
-/// try tracker.record(contentsOf: todaysOrders)
-/// let report = try tracker.report(options: .init(calendar: .utc))
+/// try tracker.record(contentsOf: todaysOrders)          // all or nothing
+/// let report = try tracker.liveReport()                 // O(customers), not O(orders)
 /// report.repeatPurchaseRate
 /// ```
 ///
 /// The tracker applies the ledger's rules (one currency, exact deduplication by order id, totals that fit in
-/// `Int64`) and keeps the orders in columns with customers interned to dense numbers, so a report is one pass of
-/// the fused kernel over the columns, with no copy and no re-interning.
+/// `Int64`) with the ledger's compact structures: order ids in an ``OrderIDStore`` (sequential integer ids cost
+/// no lookup and no storage), customer ids by integer key in a direct table while they follow one pattern
+/// (`"48213"`, `"C0001234"`), else in an ``IDHashTable``. It keeps the orders in columns, so any report can be
+/// computed by the fused kernel; a tracker made with ``init(live:)`` also keeps the report for one calendar,
+/// cohort unit and refund policy up to date on every record.
 ///
-/// - Complexity: ``record(_:)`` O(1) amortised (two hash look-ups); ``report(options:)`` O(*n* + *c*) for *n*
-///   orders and *c* customers.
+/// - Complexity: ``record(_:)`` O(1) amortised; ``report(options:)`` O(*c*) for *c* customers when a live tracker
+///   answers `options` (see ``init(live:)``), O(*n* + *c*) for *n* orders otherwise.
 public struct RetentionTracker: Sendable {
     /// The currency of the recorded orders; `nil` while none is recorded.
     public private(set) var currency: Currency?
     /// Identical orders recorded again and ignored.
     public private(set) var duplicatesIgnored = 0
+    /// The report options the tracker keeps a live report for (see ``init(live:)``); `nil` for a plain tracker.
+    public let liveOptions: RetentionReport.Options?
 
     private var customerIDs: [String] = []
-    private var customerNumbers: [String: Int32] = [:]
+    /// While every customer id follows one ``DigitPattern`` (`"48213"`, `"C0001234"`) with keys below 2^24:
+    /// customer numbers by integer key in a direct table (one load, no string comparison).
+    private var numericCustomers: NumericIDIndex?
+    /// Otherwise customer numbers by customer id: `number + 1` keyed by ``IDHash`` of the id's UTF-8 bytes.
+    private var customerIndex = IDHashTable()
+    private var hashingCustomers = false
     private var customerColumn: [Int32] = []
     private var timestampColumn: [Int64] = []
     private var amountColumn: [Int64] = []
-    private var orderIDColumn: [String] = []
-    private var rowOfOrderID: [String: Int32] = [:]
+    /// Order ids by row: integers without a table while they arrive in order, otherwise hashed.
+    private var orderIDs = OrderIDStore()
     private var absoluteTotal: Int64 = 0
+    private var live: LiveState?
 
-    public init() {}
+    /// A tracker whose report reads its order columns: O(*n* + *c*) per report, any options.
+    public init() {
+        liveOptions = nil
+    }
+
+    /// A tracker that keeps the report for `options` up to date on every record, so that
+    /// ``report(options:)`` with these options (or ``liveReport(asOf:)``) costs O(*c*), not O(*n*).
+    ///
+    ///     live state = per customer: first purchase (instant, amount, period), last purchase, purchases, RFM money,
+    ///                  periods with purchases (bits); per period: cohort sizes and actives, new/returning revenue
+    ///
+    /// ```swift
+    /// var tracker = RetentionTracker(live: .init(calendar: PeriodCalendar(identifier: "Europe/Berlin")!))
+    /// try tracker.record(contentsOf: batch)
+    /// let report = try tracker.liveReport()      // == RetentionReport(tracker.ledger, options: tracker.liveOptions!)
+    /// ```
+    ///
+    /// The calendar, ``RetentionReport/Options/cohortUnit`` and ``RetentionReport/Options/refunds`` are fixed here;
+    /// bins, segmentation, margin, discount rate and lifespan may vary per report. Reports with a `window`, an
+    /// `activeWithin`, an `asOf` day before the last order's day, `.split` binning or another calendar, unit or
+    /// refund policy are computed from the columns, exactly as by ``init()``.
+    ///
+    /// - Parameter options: The report to keep live; its `window`, `activeWithin` and `asOf` must be `nil`.
+    /// - Complexity: O(1).
+    public init(live options: RetentionReport.Options) {
+        precondition(
+            options.window == nil && options.activeWithin == nil && options.asOf == nil,
+            "a live report covers all the data: window, activeWithin and asOf must be nil")
+        liveOptions = options
+        live = LiveState(calendar: options.calendar, unit: options.cohortUnit, refunds: options.refunds)
+    }
 
     /// Orders recorded (refund rows included, duplicates not).
     public var count: Int { timestampColumn.count }
     /// Distinct customers recorded.
     public var customerCount: Int { customerIDs.count }
+    /// Whether the live report is maintained (a tracker made with ``init(live:)`` gives it up only for instants
+    /// over a million days apart).
+    public var isLive: Bool { live != nil }
 
     /// Records one order.
     ///
@@ -52,67 +96,205 @@ public struct RetentionTracker: Sendable {
     /// - Returns: `.duplicateIgnored` when an identical order with the same id was already recorded.
     /// - Throws: ``LedgerError`` (`mixedCurrency`, `conflictingDuplicate`, `amountOverflow`), exactly as
     ///   ``OrderLedger/append(_:)``; the tracker is then unchanged.
-    /// - Complexity: O(1) amortised.
+    /// - Complexity: O(1) amortised: an order-id look-up (none for sequential integer ids), a customer-id hash
+    ///   look-up and, for a live tracker, O(1) updates of the customer's state and the aggregates (an order older
+    ///   than its customer's first purchase recomputes that customer from its own orders).
     @discardableResult
     public mutating func record(_ order: Order) throws -> OrderLedger.AppendOutcome {
-        if let currency, currency != order.currency {
-            throw LedgerError(
-                .mixedCurrency, orderID: order.id,
-                "order \(order.id) is in \(order.currency.code) but the ledger is in \(currency.code)")
-        }
-        if let row = rowOfOrderID[order.id] {
-            let index = Int(row)
-            if customerIDs[Int(customerColumn[index])] == order.customerID,
-                timestampColumn[index] == order.timestamp.secondsSince1970, amountColumn[index] == order.amount
-            {
+        if let currency, currency != order.currency { throw mixedCurrency(order, currency) }
+        if let row = row(ofOrderID: order.id) {
+            if matches(row, order) {
                 duplicatesIgnored += 1
                 return .duplicateIgnored
             }
-            throw LedgerError(
-                .conflictingDuplicate, orderID: order.id, "order id \(order.id) appears twice with different content")
+            throw conflict(order)
         }
         let (total, overflow) = absoluteTotal.addingReportingOverflow(Int64(clamping: order.amount.magnitude))
-        if overflow || order.amount == .min {
-            throw LedgerError(
-                .amountOverflow, orderID: order.id,
-                "order \(order.id): the ledger's total amount would overflow Int64 minor units")
-        }
+        if overflow || order.amount == .min { throw amountOverflow(order) }
         absoluteTotal = total
-        currency = order.currency
-        let number: Int32
-        if let existing = customerNumbers[order.customerID] {
-            number = existing
-        } else {
-            number = Int32(customerIDs.count)
-            customerIDs.append(order.customerID)
-            customerNumbers[order.customerID] = number
-        }
-        rowOfOrderID[order.id] = Int32(timestampColumn.count)
-        orderIDColumn.append(order.id)
-        customerColumn.append(number)
-        timestampColumn.append(order.timestamp.secondsSince1970)
-        amountColumn.append(order.amount)
+        commit(order)
         return .appended
     }
 
-    /// Records a batch of orders in order; stops at the first error (orders before it stay recorded).
+    /// Records a batch of orders, all or nothing: every order is checked first (against the tracker and against
+    /// the batch's earlier orders), then all are recorded.
+    ///
+    ///     state' = state + orders        (or state, unchanged, when any order is rejected)
     ///
     /// ```swift
-    /// try tracker.record(contentsOf: batch)
+    /// let appended = try tracker.record(contentsOf: batch)   // identical repeats are ignored, not counted
     /// ```
     ///
-    /// - Parameter orders: The orders.
-    /// - Throws: The first ``LedgerError`` of ``record(_:)``.
+    /// - Parameter orders: The orders, in arrival order.
+    /// - Returns: The number of orders recorded (the others were identical repeats, counted in
+    ///   ``duplicatesIgnored``).
+    /// - Throws: The first ``LedgerError`` that ``record(_:)`` would throw for the batch recorded in order; the
+    ///   tracker is then unchanged.
     /// - Complexity: O(*m*) amortised for *m* orders.
-    public mutating func record(contentsOf orders: some Sequence<Order>) throws {
-        let estimate = orders.underestimatedCount
-        if estimate > 0 {
-            customerColumn.reserveCapacity(count + estimate)
-            timestampColumn.reserveCapacity(count + estimate)
-            amountColumn.reserveCapacity(count + estimate)
-            orderIDColumn.reserveCapacity(count + estimate)
+    @discardableResult
+    public mutating func record(contentsOf orders: some Sequence<Order>) throws -> Int {
+        if let appended = try orders.withContiguousStorageIfAvailable({ try record(batch: $0) }) { return appended }
+        let batch = Array(orders)
+        return try batch.withUnsafeBufferPointer { try record(batch: $0) }
+    }
+
+    private mutating func record(batch: UnsafeBufferPointer<Order>) throws -> Int {
+        let count = batch.count
+        guard count > 0 else { return 0 }
+        // Per order: its id's hash (small batches) and -1 (not recorded) or its customer number.
+        return try withUnsafeTemporaryAllocation(of: UInt64.self, capacity: count) { hashes in
+            try withUnsafeTemporaryAllocation(of: Int32.self, capacity: count) { numbers in
+                try record(batch: batch, hashes: hashes, numbers: numbers)
+            }
         }
-        for order in orders { try record(order) }
+    }
+
+    private mutating func record(
+        batch: UnsafeBufferPointer<Order>, hashes: UnsafeMutableBufferPointer<UInt64>,
+        numbers: UnsafeMutableBufferPointer<Int32>
+    ) throws -> Int {
+        var pendingCurrency = currency
+        var total = absoluteTotal
+        var appended = 0
+        // Ids of earlier orders of the batch: a scan of their hashes for small batches, a dictionary for large ones.
+        var batchRows: [String: Int] = [:]
+        let small = batch.count <= 32
+        for index in batch.indices {
+            let order = batch[index]
+            numbers[index] = -1
+            if let pendingCurrency, pendingCurrency != order.currency { throw mixedCurrency(order, pendingCurrency) }
+            pendingCurrency = order.currency
+            if let row = row(ofOrderID: order.id) {
+                guard matches(row, order) else { throw conflict(order) }
+                continue
+            }
+            var earlier: Int?
+            if small {
+                let hash = IDHash.hash(order.id)
+                hashes[index] = hash
+                for previous in 0..<index
+                where numbers[previous] >= 0 && hashes[previous] == hash && batch[previous].id == order.id {
+                    earlier = previous
+                }
+            } else {
+                earlier = batchRows[order.id]
+            }
+            if let earlier {
+                guard batch[earlier] == order else { throw conflict(order) }
+                continue
+            }
+            let (sum, overflow) = total.addingReportingOverflow(Int64(clamping: order.amount.magnitude))
+            if overflow || order.amount == .min { throw amountOverflow(order) }
+            total = sum
+            numbers[index] = 0
+            appended += 1
+            if !small { batchRows[order.id] = index }
+        }
+        reserve(appended)
+        absoluteTotal = total
+        duplicatesIgnored += batch.count - appended
+        // Customer numbers first, then the customers' live states touched together: independent loads whose
+        // cache misses overlap, instead of one miss after another.
+        for index in batch.indices where numbers[index] >= 0 {
+            numbers[index] = customerNumber(interning: batch[index].customerID)
+        }
+        live?.touch(UnsafeBufferPointer(numbers))
+        for index in batch.indices where numbers[index] >= 0 {
+            commit(batch[index], customer: numbers[index])
+        }
+        return appended
+    }
+
+    private func row(ofOrderID id: String) -> Int? {
+        var id = id
+        return id.withUTF8 { orderIDs.row(ofBytes: $0) }
+    }
+
+    private func matches(_ row: Int, _ order: Order) -> Bool {
+        timestampColumn[row] == order.timestamp.secondsSince1970 && amountColumn[row] == order.amount
+            && customerIDs[Int(customerColumn[row])] == order.customerID
+    }
+
+    private func mixedCurrency(_ order: Order, _ currency: Currency) -> LedgerError {
+        LedgerError(
+            .mixedCurrency, orderID: order.id,
+            "order \(order.id) is in \(order.currency.code) but the ledger is in \(currency.code)")
+    }
+
+    private func conflict(_ order: Order) -> LedgerError {
+        LedgerError(
+            .conflictingDuplicate, orderID: order.id, "order id \(order.id) appears twice with different content")
+    }
+
+    private func amountOverflow(_ order: Order) -> LedgerError {
+        LedgerError(
+            .amountOverflow, orderID: order.id,
+            "order \(order.id): the ledger's total amount would overflow Int64 minor units")
+    }
+
+    private mutating func reserve(_ extra: Int) {
+        guard extra > 1, timestampColumn.capacity < count + extra else { return }
+        let capacity = max(count + extra, timestampColumn.capacity * 2)
+        customerColumn.reserveCapacity(capacity)
+        timestampColumn.reserveCapacity(capacity)
+        amountColumn.reserveCapacity(capacity)
+    }
+
+    /// Appends a checked order (absent id, same currency, total already updated).
+    private mutating func commit(_ order: Order) {
+        commit(order, customer: customerNumber(interning: order.customerID))
+    }
+
+    /// Appends a checked order whose customer is already interned.
+    private mutating func commit(_ order: Order, customer number: Int32) {
+        currency = order.currency
+        var id = order.id
+        id.withUTF8 { orderIDs.append(bytes: $0) }
+        let row = Int32(timestampColumn.count)
+        let instant = order.timestamp.secondsSince1970
+        customerColumn.append(number)
+        timestampColumn.append(instant)
+        amountColumn.append(order.amount)
+        if live?.record(
+            row: row, customer: number, instant: instant, amount: order.amount, timestamps: timestampColumn,
+            amounts: amountColumn) == false
+        {
+            live = nil
+        }
+    }
+
+    private mutating func customerNumber(interning id: String) -> Int32 {
+        if !hashingCustomers {
+            var bytes = id
+            let number: Int32? = bytes.withUTF8 { bytes in
+                if numericCustomers == nil {
+                    guard let pattern = DigitPattern.infer(bytes) else { return nil }
+                    numericCustomers = NumericIDIndex(pattern: pattern, limit: 1 << 24)
+                }
+                guard let key = numericCustomers!.pattern.key(bytes) else { return nil }
+                if let existing = numericCustomers!.find(key: key) { return existing }
+                let number = Int32(customerIDs.count)
+                guard numericCustomers!.insert(key: key, number: number, spelledBy: bytes) else { return nil }
+                customerIDs.append(id)
+                live?.addCustomer()
+                return number
+            }
+            if let number { return number }
+            // The id breaks the pattern (or its key is too large): index every customer by hash from now on.
+            hashingCustomers = true
+            numericCustomers = nil
+            customerIndex = IDHashTable(minimumCapacity: customerIDs.count + 1)
+            for number in customerIDs.indices {
+                customerIndex.insert(hash: IDHash.hash(customerIDs[number]), value: Int32(number))
+            }
+        }
+        let hash = IDHash.hash(id)
+        if let existing = customerIndex.find(hash: hash, where: { customerIDs[Int($0)] == id }) { return existing }
+        let number = Int32(customerIDs.count)
+        customerIDs.append(id)
+        customerIndex.insert(hash: hash, value: number) { IDHash.hash(customerIDs[Int($0)]) }
+        live?.addCustomer()
+        return number
     }
 
     /// The report over every order recorded so far.
@@ -126,14 +308,44 @@ public struct RetentionTracker: Sendable {
     /// - Parameter options: What to compute (time zone, window, cohort unit, RFM bins...).
     /// - Returns: The same value ``RetentionReport/init(_:options:)`` returns for a ledger of the same orders.
     /// - Throws: ``MetricError`` for invalid options, as ``RetentionReport/init(_:options:)``.
-    /// - Complexity: O(*n* + *c*): one pass over the orders, one over the customers.
+    /// - Complexity: O(*c* + *p*²) from the live state when a live tracker answers `options` (same calendar,
+    ///   cohort unit and refund policy, no window or activity window, `.share` binning, no as-of day before the last
+    ///   order's); otherwise O(*n* + *c*): one pass over the orders, one over the customers.
     public func report(options: RetentionReport.Options = .init()) throws -> RetentionReport {
+        if let live, live.answers(options) {
+            return try RetentionReport(live: live, currency: currency, options: options)
+        }
         let columns = OrderColumns(
             customers: customerColumn, timestamps: timestampColumn, amounts: amountColumn,
             customerCount: customerIDs.count, currency: currency)
         if let report = try RetentionReport.fused(columns, options: options) { return report }
         return try RetentionReport(reference: ledger, options: options)
     }
+
+    /// The live report: ``report(options:)`` with ``liveOptions`` and the given as-of day.
+    ///
+    ///     liveReport(asOf: d) == RetentionReport(ledger, options: liveOptions with asOf = d)
+    ///
+    /// ```swift
+    /// let now = try tracker.liveReport()
+    /// let monthEnd = try tracker.liveReport(asOf: CivilDate(year: 2025, month: 1, day: 31)!)
+    /// ```
+    ///
+    /// - Parameter asOf: The as-of day of the cohort table and RFM; `nil` for the last order's day. A day before
+    ///   the last order's day is computed from the columns.
+    /// - Returns: The report over every order recorded so far.
+    /// - Throws: ``MetricError`` for invalid options (no order recorded yet: an empty window). A tracker made
+    ///   with ``init()`` computes the default options' report from its columns.
+    /// - Complexity: O(*c* + *p*²) for *c* customers and *p* periods (the cohort table's cells): the aggregates,
+    ///   one pass over the customers for RFM, cut points from histograms and bucket selection.
+    public func liveReport(asOf: CivilDate? = nil) throws -> RetentionReport {
+        var options = liveOptions ?? RetentionReport.Options()
+        options.asOf = asOf
+        return try report(options: options)
+    }
+
+    /// Whether ``report(options:)`` answers `options` from the live state (for tests).
+    func reportsLive(_ options: RetentionReport.Options) -> Bool { live?.answers(options) ?? false }
 
     /// The recorded orders as an ``OrderLedger`` (in recording order).
     ///
@@ -148,7 +360,7 @@ public struct RetentionTracker: Sendable {
         for row in 0..<count {
             try! ledger.append(
                 Order(
-                    id: orderIDColumn[row], customerID: customerIDs[Int(customerColumn[row])],
+                    id: orderIDs.string(at: row), customerID: customerIDs[Int(customerColumn[row])],
                     timestamp: Timestamp(secondsSince1970: timestampColumn[row]), amount: amountColumn[row],
                     currency: currency))
         }

@@ -51,29 +51,60 @@ struct KernelPerfTests {
 }
 
 extension KernelPerfTests {
-    /// Tracker timings: ingestion rate and report latency at about 3 million customers.
-    @Test func trackerIngestionAndReportLatency() throws {
-        let count = KernelPerfTests.orderCount
-        let orders = KernelFixture.orders(count: count)
-        var tracker = RetentionTracker()
+    /// Records `orders` as singles (`batch` 1) or batches; returns orders per second.
+    static func ingest(_ orders: [Order], into tracker: inout RetentionTracker, batch: Int) throws -> Double {
         let start = DispatchTime.now().uptimeNanoseconds
-        var index = 0
-        while index < orders.count {
-            // Alternate single orders and batches of 16.
-            if index % 32 == 0 {
-                try tracker.record(contentsOf: orders[index..<min(index + 16, orders.count)])
-                index += 16
-            } else {
-                try tracker.record(orders[index])
-                index += 1
+        if batch == 1 {
+            for order in orders { try tracker.record(order) }
+        } else {
+            var index = 0
+            while index < orders.count {
+                try tracker.record(contentsOf: orders[index..<min(index + batch, orders.count)])
+                index += batch
             }
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        print(
-            "RetentionTracker: \(tracker.count) orders, \(tracker.customerCount) customers ingested in \(seconds) s"
-                + " = \(Double(tracker.count) / seconds / 1e6) M orders/s")
-        let report = try bestSeconds { try tracker.report(options: .init(calendar: .utc)) }
-        print("RetentionTracker.report: \(report.seconds * 1000) ms best of 3")
-        #expect(report.result.orders > 0)
+        return Double(orders.count) / seconds
+    }
+
+    /// Tracker timings: ingestion rate (singles, batches of 16; numeric and string ids; live and plain trackers)
+    /// and report latency at about 3 million customers.
+    @Test func trackerIngestionAndReportLatency() throws {
+        let count = KernelPerfTests.orderCount
+        var orders = KernelFixture.orders(count: count)
+        // Numeric ids ("1234"), as a shop's database hands them out.
+        for index in orders.indices {
+            orders[index].id = String(index + 1_000_000)
+            orders[index].customerID = String(orders[index].customerID.dropFirst())
+        }
+        let live = RetentionReport.Options(calendar: .utc)
+        for (name, batch) in [("singles", 1), ("batches of 16", 16)] {
+            var tracker = RetentionTracker(live: live)
+            let rate = try Self.ingest(orders, into: &tracker, batch: batch)
+            print("live tracker, numeric ids, \(name): \(rate / 1e6) M orders/s (\(tracker.customerCount) customers)")
+            if batch == 16 {
+                let report = try bestSeconds(runs: 5) { try tracker.report(options: live) }
+                print(
+                    "live report (UTC, month), \(tracker.customerCount) customers: \(report.seconds * 1000) ms"
+                        + " best of 5")
+                let berlin = RetentionReport.Options(calendar: PeriodCalendar(identifier: "Europe/Berlin")!)
+                let columns = try bestSeconds(runs: 1) { try tracker.report(options: berlin) }
+                print("non-live options (Europe/Berlin) from the columns: \(columns.seconds * 1000) ms")
+            }
+        }
+        var plain = RetentionTracker()
+        let plainRate = try Self.ingest(orders, into: &plain, batch: 1)
+        print("plain tracker, numeric ids, singles: \(plainRate / 1e6) M orders/s")
+        plain = RetentionTracker()
+        // String ids (not digits): hashed order ids.
+        for index in orders.indices {
+            orders[index].id = "ord-\(index)-x"
+            orders[index].customerID = "cust-" + orders[index].customerID + "-x"
+        }
+        for (name, batch) in [("singles", 1), ("batches of 16", 16)] {
+            var tracker = RetentionTracker(live: live)
+            let rate = try Self.ingest(orders, into: &tracker, batch: batch)
+            print("live tracker, string ids, \(name): \(rate / 1e6) M orders/s")
+        }
     }
 }

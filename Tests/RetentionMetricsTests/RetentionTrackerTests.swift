@@ -1,0 +1,347 @@
+import Foundation
+import Testing
+
+@testable import RetentionMetrics
+
+/// The live tracker (`RetentionTracker(live:)`): its incremental report equals `RetentionReport(OrderLedger(same
+/// orders), options:)` at every checkpoint, whatever the arrival order, refunds, duplicates and rejected orders.
+struct RetentionTrackerLiveTests {
+    /// Generated orders, shuffled locally (a third of them swapped with an order up to 40 positions away, so that
+    /// some customers' orders arrive before their first purchase), with identical repeats mixed in.
+    static func arrivals(count: Int, seed: UInt64, years: Double, refundShare: Double) -> [Order] {
+        var orders = KernelFixture.orders(count: count, seed: seed, years: years, refundShare: refundShare)
+        var random = KernelFixture.Generator(state: seed ^ 0xABCD)
+        for index in orders.indices where random.below(3) == 0 {
+            let other = min(orders.count - 1, index + random.below(40))
+            orders.swapAt(index, other)
+        }
+        var withRepeats: [Order] = []
+        for order in orders {
+            withRepeats.append(order)
+            if random.below(20) == 0 { withRepeats.append(withRepeats[random.below(withRepeats.count)]) }
+        }
+        return withRepeats
+    }
+
+    /// Records `orders` in batches of varying size (1, 16, 7, 100...), comparing after each batch.
+    static func expectLiveEqualsLedger(
+        _ orders: [Order], options: RetentionReport.Options, checkpoints: Int = 6,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
+        var tracker = RetentionTracker(live: options)
+        var ledger = OrderLedger()
+        let sizes = [1, 16, 7, 100, 1, 1, 33, 250]
+        var index = 0
+        var batch = 0
+        var compared = 0
+        let every = max(1, orders.count / checkpoints)
+        var nextCheck = every
+        while index < orders.count {
+            let size = min(sizes[batch % sizes.count], orders.count - index)
+            let slice = orders[index..<(index + size)]
+            if size == 1 {
+                let outcome = try tracker.record(slice.first!)
+                #expect(try outcome == ledger.append(slice.first!), sourceLocation: sourceLocation)
+            } else {
+                try tracker.record(contentsOf: slice)
+                try ledger.append(contentsOf: slice)
+            }
+            index += size
+            batch += 1
+            if index >= nextCheck || index == orders.count {
+                nextCheck += every
+                compared += 1
+                #expect(tracker.reportsLive(options), sourceLocation: sourceLocation)
+                let expected = try RetentionReport(ledger, options: options)
+                #expect(try tracker.report(options: options) == expected, sourceLocation: sourceLocation)
+                // Report-time options (bins, segments, CLV inputs) may differ from the live ones.
+                var other = options
+                other.bins = 3
+                other.lifespanYears = 2
+                other.grossMargin = 0.4
+                #expect(tracker.reportsLive(other), sourceLocation: sourceLocation)
+                #expect(try tracker.report(options: other) == RetentionReport(ledger, options: other),
+                    sourceLocation: sourceLocation)
+            }
+        }
+        #expect(try tracker.liveReport() == RetentionReport(ledger, options: options), sourceLocation: sourceLocation)
+        #expect(compared >= checkpoints, sourceLocation: sourceLocation)
+        #expect(tracker.count == ledger.count, sourceLocation: sourceLocation)
+        #expect(tracker.customerCount == ledger.customerCount, sourceLocation: sourceLocation)
+        #expect(tracker.duplicatesIgnored == ledger.duplicatesIgnored, sourceLocation: sourceLocation)
+        #expect(tracker.duplicatesIgnored > 0, sourceLocation: sourceLocation)
+        // The whole history also equals the reference composition of the public metrics.
+        #expect(
+            try tracker.report(options: options) == RetentionReport(reference: ledger, options: options),
+            sourceLocation: sourceLocation)
+    }
+
+    static let cases: [(String, PeriodUnit, RefundPolicy)] = ReportKernelTests.zones.flatMap { zone in
+        PeriodUnit.allCases.flatMap { unit in RefundPolicy.allCases.map { (zone, unit, $0) } }
+    }
+
+    @Test(arguments: cases)
+    func liveReportEqualsTheLedgerReport(zone: String, unit: PeriodUnit, refunds: RefundPolicy) throws {
+        let calendar = try #require(PeriodCalendar(identifier: zone))
+        // Daily cohorts: one year, so that the cohort table stays small; coarser units: three years.
+        let years = unit == .day ? 0.6 : 3
+        let orders = Self.arrivals(count: 1_200, seed: 7, years: years, refundShare: 0.08)
+        try Self.expectLiveEqualsLedger(
+            orders, options: .init(calendar: calendar, cohortUnit: unit, refunds: refunds))
+    }
+
+    /// Fully shuffled arrival: most customers see an order older than their first one.
+    @Test(arguments: ["UTC", "Europe/Berlin", "Australia/Lord_Howe"])
+    func shuffledArrivalStaysExact(zone: String) throws {
+        let calendar = try #require(PeriodCalendar(identifier: zone))
+        var orders = KernelFixture.orders(count: 1_500, seed: 99, years: 2, refundShare: 0.1)
+        var random = KernelFixture.Generator(state: 5)
+        for index in orders.indices.reversed() { orders.swapAt(index, random.below(index + 1)) }
+        orders.append(contentsOf: orders.prefix(30))
+        for unit in [PeriodUnit.week, .month] {
+            try Self.expectLiveEqualsLedger(orders, options: .init(calendar: calendar, cohortUnit: unit))
+        }
+    }
+
+    /// Hand-made rows: a refund-only customer who later buys, refunds before the first purchase period, an order
+    /// older than the first purchase arriving last, two purchases at the first instant, a zero purchase, a
+    /// customer active over 64 days apart (daily periods beyond the inline bits) whose first purchase then moves
+    /// earlier, and orders one second around Berlin's DST change.
+    @Test(arguments: PeriodUnit.allCases)
+    func adversarialArrivalsStayExact(unit: PeriodUnit) throws {
+        let day: Int64 = 86_400
+        let t0: Int64 = 1_711_846_800 - 10 * day  // ten days before 2024-03-31 01:00 UTC (Berlin's DST change)
+        func order(_ id: String, _ customer: String, _ instant: Int64, _ amount: Int64) -> Order {
+            Order(id: id, customerID: customer, timestamp: Timestamp(secondsSince1970: instant), amount: amount)
+        }
+        let orders = [
+            order("1", "a", t0 + 40 * day, -300),  // refund-only so far
+            order("2", "b", t0 + 10 * day - 1, 1_000),  // one second before the DST change
+            order("3", "b", t0 + 10 * day, 500),  // at it
+            order("4", "a", t0 + 2 * day, -200),
+            order("5", "a", t0 + 45 * day, 2_000),  // a's first purchase, after its refunds
+            order("6", "c", t0 + 100 * day, 700),
+            order("7", "c", t0 + 100 * day, 300),  // second purchase at the first instant
+            order("8", "c", t0 + 230 * day, 0),  // zero purchase, over 64 days later
+            order("9", "c", t0 + 170 * day, -150),
+            order("10", "a", t0 + 30 * day, 400),  // older than a's first purchase: a is recomputed
+            order("11", "c", t0 + 3 * day, 800),  // c's first purchase moves 97 days earlier
+            order("12", "d", t0 + 50 * day, -100),  // refund-only customer
+            order("13", "b", t0 + 10 * day - 1, 1_000),  // same instant as b's first
+            order("14", "c", t0 + 2 * day, -50),  // refund before c's first period
+            order("15", "e", t0 + 400 * day, 50),
+        ]
+        for zone in ["UTC", "Europe/Berlin"] {
+            let calendar = try #require(PeriodCalendar(identifier: zone))
+            for refunds in RefundPolicy.allCases {
+                let options = RetentionReport.Options(calendar: calendar, cohortUnit: unit, refunds: refunds)
+                var tracker = RetentionTracker(live: options)
+                var ledger = OrderLedger()
+                for order in orders {
+                    try tracker.record(order)
+                    try ledger.append(order)
+                    #expect(tracker.reportsLive(options))
+                    #expect(try tracker.report(options: options) == RetentionReport(ledger, options: options))
+                    #expect(
+                        try tracker.report(options: options) == RetentionReport(reference: ledger, options: options))
+                }
+            }
+        }
+    }
+
+    /// Options the live state does not answer are computed from the columns, and still equal the ledger's.
+    @Test func otherOptionsFallBackToTheColumns() throws {
+        let orders = Self.arrivals(count: 1_000, seed: 3, years: 2, refundShare: 0.05)
+        let live = RetentionReport.Options(calendar: PeriodCalendar(identifier: "Europe/Berlin")!)
+        var tracker = RetentionTracker(live: live)
+        try tracker.record(contentsOf: orders)
+        let ledger = try OrderLedger(orders)
+        let window = orders[200].timestamp..<orders[700].timestamp
+        let lastDay = PeriodCalendar(identifier: "Europe/Berlin")!.localDay(
+            of: Timestamp(secondsSince1970: ledger.timestampRange!.upperBound))
+        let fallbacks: [RetentionReport.Options] = [
+            .init(calendar: .utc),
+            .init(calendar: live.calendar, window: window),
+            .init(calendar: live.calendar, activeWithin: 30 * 86_400),
+            .init(calendar: live.calendar, cohortUnit: .week),
+            .init(calendar: live.calendar, refunds: .exclude),
+            .init(calendar: live.calendar, asOf: lastDay.adding(days: -40)),
+            .init(calendar: live.calendar, binning: .split),
+        ]
+        for options in fallbacks {
+            #expect(!tracker.reportsLive(options))
+            #expect(try tracker.report(options: options) == RetentionReport(ledger, options: options))
+        }
+        // An as-of day on or after the last order's day is answered live.
+        for days: Int64 in [0, 1, 95] {
+            let options = RetentionReport.Options(calendar: live.calendar, asOf: lastDay.adding(days: days))
+            #expect(tracker.reportsLive(options))
+            #expect(try tracker.report(options: options) == RetentionReport(ledger, options: options))
+        }
+    }
+
+    /// A rejected order or batch leaves the tracker, live state included, unchanged.
+    @Test func errorsLeaveTheTrackerUnchanged() throws {
+        let options = RetentionReport.Options(calendar: PeriodCalendar(identifier: "America/New_York")!)
+        let orders = KernelFixture.orders(count: 300, seed: 11, years: 1, refundShare: 0.1)
+        let empty = #expect(throws: MetricError.self) { try RetentionTracker(live: options).liveReport() }
+        #expect(empty?.code == .emptyWindow)
+        var tracker = RetentionTracker(live: options)
+        try tracker.record(contentsOf: orders[0..<200])
+        let before = try tracker.report(options: options)
+        let expected = try RetentionReport(OrderLedger(orders[0..<200]), options: options)
+        #expect(before == expected)
+        func expectUnchanged(_ code: LedgerError.Code, _ body: (inout RetentionTracker) throws -> Void) throws {
+            var copy = tracker
+            let error = #expect(throws: LedgerError.self) { try body(&copy) }
+            #expect(error?.code == code)
+            #expect(copy.count == 200)
+            #expect(copy.duplicatesIgnored == 0)
+            #expect(try copy.report(options: options) == expected)
+            // And it keeps working.
+            try copy.record(contentsOf: orders[200..<300])
+            #expect(try copy.report(options: options) == RetentionReport(OrderLedger(orders), options: options))
+        }
+        var conflicting = orders[5]
+        conflicting.amount += 1
+        var euro = orders[250]
+        euro.currency = .eur
+        var huge = orders[251]
+        huge.amount = .max - 1
+        var huge2 = orders[252]
+        huge2.amount = .max / 2 + 1
+        var huge3 = orders[253]
+        huge3.amount = .max / 2 + 1
+        var sameIDOtherCustomer = orders[201]
+        sameIDOtherCustomer.customerID = "somebody else"
+        try expectUnchanged(.conflictingDuplicate) { try $0.record(conflicting) }
+        try expectUnchanged(.mixedCurrency) { try $0.record(euro) }
+        try expectUnchanged(.amountOverflow) { try $0.record(huge) }
+        // Batches: all or nothing, the error of the first bad order.
+        try expectUnchanged(.conflictingDuplicate) {
+            try $0.record(contentsOf: Array(orders[200..<210]) + [conflicting])
+        }
+        try expectUnchanged(.mixedCurrency) { try $0.record(contentsOf: Array(orders[200..<240]) + [euro]) }
+        try expectUnchanged(.amountOverflow) { try $0.record(contentsOf: [orders[200], huge2, orders[201], huge3]) }
+        // A conflict inside the batch (small batch: scan; large batch: dictionary).
+        try expectUnchanged(.conflictingDuplicate) { try $0.record(contentsOf: [orders[201], sameIDOtherCustomer]) }
+        try expectUnchanged(.conflictingDuplicate) {
+            try $0.record(contentsOf: Array(orders[201..<260]) + [sameIDOtherCustomer])
+        }
+    }
+
+    /// Identical repeats inside a batch, and against recorded orders, are ignored and counted, as by the ledger.
+    @Test(arguments: [4, 64])
+    func batchDuplicatesAreIgnored(size: Int) throws {
+        let orders = KernelFixture.orders(count: size, seed: 2, years: 1, refundShare: 0)
+        var tracker = RetentionTracker(live: .init())
+        #expect(try tracker.record(contentsOf: orders + orders.prefix(2)) == size)
+        #expect(tracker.duplicatesIgnored == 2)
+        #expect(try tracker.record(contentsOf: orders.suffix(3) + [orders[0]]) == 0)
+        #expect(tracker.duplicatesIgnored == 6)
+        #expect(try tracker.report() == RetentionReport(OrderLedger(orders)))
+    }
+
+    /// Order ids: sequential integers, integers out of order, then strings; `"007"` and `"7"` are distinct ids.
+    @Test func orderIDsOfEveryKindDeduplicate() throws {
+        var tracker = RetentionTracker(live: .init())
+        var ledger = OrderLedger()
+        let t: Int64 = 1_700_000_000
+        let ids = ["7", "8", "9", "3", "12", "007", "x-1", "8", "12", "x-1", "0", "70"]
+        for (index, id) in ids.enumerated() {
+            let order = Order(
+                id: id, customerID: "c\(index % 4)", timestamp: Timestamp(secondsSince1970: t + Int64(index) * 3_600),
+                amount: 100)
+            let first = ids.firstIndex(of: id)!
+            if first == index {
+                #expect(try tracker.record(order) == .appended)
+            } else {
+                // Same id, other content: a conflict; same content: a duplicate.
+                #expect(throws: LedgerError.self) { try tracker.record(order) }
+                var same = order
+                same.customerID = "c\(first % 4)"
+                same.timestamp = Timestamp(secondsSince1970: t + Int64(first) * 3_600)
+                #expect(try tracker.record(same) == .duplicateIgnored)
+                continue
+            }
+            try ledger.append(order)
+        }
+        #expect(tracker.count == 9)
+        #expect(tracker.duplicatesIgnored == 3)
+        #expect(tracker.ledger.orders == ledger.orders)
+        #expect(try tracker.report() == RetentionReport(ledger))
+    }
+
+    /// Customer ids: numeric ones by key until one breaks the pattern (`"05"` is not `"5"`), then hashed.
+    @Test func customerIDsOfEveryKindIntern() throws {
+        let customers = ["5", "6", "5", "123", "05", "abc", "6", "05", "C7", "abc", "123"]
+        var tracker = RetentionTracker(live: .init())
+        var ledger = OrderLedger()
+        for (index, customer) in customers.enumerated() {
+            let order = Order(
+                id: "\(index)", customerID: customer,
+                timestamp: Timestamp(secondsSince1970: 1_700_000_000 + Int64(index) * 86_400), amount: 100)
+            try tracker.record(order)
+            try ledger.append(order)
+            #expect(tracker.customerCount == ledger.customerCount)
+        }
+        #expect(tracker.customerCount == 6)
+        #expect(tracker.ledger.orders == ledger.orders)
+        #expect(try tracker.report() == RetentionReport(ledger))
+        #expect(try tracker.report().repeatPurchaseRate == 5.0 / 6)
+    }
+
+    /// The live report's monetary cut points (bucket selection) equal `shareCuts` (quickselect) exactly.
+    @Test(arguments: [3, 5, 7])
+    func bucketCutPointsEqualSelection(bins: Int) {
+        var random = KernelFixture.Generator(state: UInt64(bins))
+        let samples: [[Int64]] = [
+            (0..<20_000).map { _ in Int64(random.below(1_000_000)) - 5_000 },
+            (0..<9_000).map { _ in Int64(exp(random.unit() * 20)) },  // heavy tail
+            (0..<5_000).map { index in index == 0 ? .max / 2 : Int64(random.below(50)) },  // one outlier
+            (0..<6_000).map { index in index % 2 == 0 ? -(Int64.max / 2) : Int64.max / 2 },  // extreme span
+            [Int64](repeating: 42, count: 4_500) + [43],
+        ]
+        for values in samples {
+            let cuts = bucketShareCuts(values, low: values.min()!, high: values.max()!, bins: bins)
+            #expect(cuts == shareCuts(values, bins: bins))
+            #expect(cuts.count == bins - 1)
+        }
+    }
+
+    /// Instants over a million days apart: the live state is given up, reports read the columns and stay exact.
+    @Test func farApartInstantsDropTheLiveState() throws {
+        let t: Int64 = 1_700_000_000
+        let orders = [
+            Order(id: "1", customerID: "a", timestamp: Timestamp(secondsSince1970: t), amount: 100),
+            Order(id: "2", customerID: "a", timestamp: Timestamp(secondsSince1970: t + 86_400), amount: 50),
+            Order(id: "3", customerID: "b", timestamp: Timestamp(secondsSince1970: t + 1_000_001 * 86_400), amount: 70),
+        ]
+        var tracker = RetentionTracker(live: .init(cohortUnit: .year))
+        try tracker.record(contentsOf: orders.prefix(2))
+        #expect(tracker.isLive)
+        try tracker.record(orders[2])
+        #expect(!tracker.isLive)
+        #expect(tracker.count == 3)
+        let options = RetentionReport.Options(cohortUnit: .year)
+        #expect(try tracker.report(options: options) == RetentionReport(OrderLedger(orders), options: options))
+    }
+
+    /// Over 131,072 customers the report's RFM passes are split between two workers: still exact.
+    @Test func largeTrackerSplitsTheCustomerPasses() throws {
+        var orders = KernelFixture.orders(count: 400_000, seed: 18, years: 2, refundShare: 0.03)
+        if Set(orders.map(\.customerID)).count % 2 == 0 {
+            orders.append(Order(id: "extra", customerID: "extra", timestamp: orders[9].timestamp, amount: 1_234))
+        }
+        let options = RetentionReport.Options(calendar: PeriodCalendar(identifier: "Europe/Berlin")!)
+        var tracker = RetentionTracker(live: options)
+        var index = 0
+        while index < orders.count {
+            try tracker.record(contentsOf: orders[index..<min(index + 1_000, orders.count)])
+            index += 1_000
+        }
+        #expect(tracker.customerCount > 131_072)
+        #expect(tracker.customerCount % 2 == 1)  // an odd count: the two halves must not overlap
+        #expect(try tracker.liveReport() == RetentionReport(OrderLedger(orders), options: options))
+    }
+}
