@@ -93,6 +93,27 @@ final class BufferedWriter {
         if buffer.count >= capacity { flush() }
     }
 
+    /// Appends one byte.
+    func byte(_ value: UInt8) {
+        buffer.append(value)
+        if buffer.count >= capacity { flush() }
+    }
+
+    /// Appends the decimal digits of `value` (as `String(value)` spells it, without making the string).
+    func integer(_ value: Int64) {
+        var magnitude = value.magnitude
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var start = 20
+            repeat {
+                start -= 1
+                digits[start] = 0x30 + UInt8(magnitude % 10)
+                magnitude /= 10
+            } while magnitude != 0
+            if value < 0 { byte(0x2D) }
+            append(UnsafeBufferPointer(rebasing: digits[start..<20]))
+        }
+    }
+
     private func append(_ bytes: UnsafeBufferPointer<UInt8>) {
         if buffer.count + bytes.count > capacity { flush() }
         if bytes.count >= capacity {

@@ -28,12 +28,14 @@ struct RFMCommand: AsyncParsableCommand {
         let scores = RFMScores(summary, bins: bins, binning: ties)
         let segments = RFMSegmentation.standard.segments(of: scores)
         let digits = ledger.currency?.minorUnitDigits ?? 2
-        var table = Table(columns: ["customer_id", "recency_days", "frequency", "monetary", "R", "F", "M", "segment"])
-        table.rows = zip(scores.rows, segments).map { row, segment in
-            [
+        let rows = scores.rows
+        let columns = ["customer_id", "recency_days", "frequency", "monetary", "R", "F", "M", "segment"]
+        let table = Table(columns: columns, count: rows.count) {
+            let row = rows[$0]
+            return [
                 .text(row.customerID), .int(row.recency), .int(row.frequency),
                 .decimal(Money.decimalString(row.monetary, digits: digits)), .int(row.recencyScore),
-                .int(row.frequencyScore), .int(row.monetaryScore), .text(segment),
+                .int(row.frequencyScore), .int(row.monetaryScore), .text(segments[$0]),
             ]
         }
         let out = BufferedWriter()

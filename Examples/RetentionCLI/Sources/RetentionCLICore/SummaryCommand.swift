@@ -27,15 +27,15 @@ struct SummaryCommand: AsyncParsableCommand {
         let btydUnit: BTYDSummary.Unit = modelInput ? .weeksFromDays : (unit == .day ? .day : .week)
         let summary = BTYDSummary(ledger: ledger, calendar: calendar, observationEnd: end, unit: btydUnit)
         let whole = btydUnit != .weeksFromDays
-        var table = Table(columns: ["customer_id", "frequency", "recency", "T", "monetary_value"])
-        table.rows.reserveCapacity(summary.rows.count)
-        for row in summary.rows {
-            table.rows.append([
+        let rows = summary.rows
+        let table = Table(columns: ["customer_id", "frequency", "recency", "T", "monetary_value"], count: rows.count) {
+            let row = rows[$0]
+            return [
                 .text(row.customerID), .int(row.frequency),
                 whole ? .int(Int64(row.recency)) : .number(row.recency),
                 whole ? .int(Int64(row.age)) : .number(row.age),
                 .number(row.monetaryValue),
-            ])
+            ]
         }
         let out = BufferedWriter()
         defer { out.flush() }

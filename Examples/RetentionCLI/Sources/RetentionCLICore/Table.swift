@@ -52,13 +52,34 @@ enum Cell {
 }
 
 /// Rows under named columns, written as CSV, a JSON array of objects, or an aligned text table.
+///
+/// A table either holds its rows (`rows`) or makes them on demand (``init(columns:count:row:)``): per-customer
+/// outputs have millions of rows, and building each one only as it is written keeps memory flat.
 struct Table {
     var columns: [String]
     var rows: [[Cell]] = []
+    /// Rows made on demand; when set, `rows` is not used.
+    private var generated: (count: Int, row: (Int) -> [Cell])?
 
     init(columns: [String], rows: [[Cell]] = []) {
         self.columns = columns
         self.rows = rows
+    }
+
+    /// A table of `count` rows, row `i` made by `row(i)` when it is written.
+    init(columns: [String], count: Int, row: @escaping (Int) -> [Cell]) {
+        self.columns = columns
+        self.generated = (count, row)
+    }
+
+    var rowCount: Int { generated?.count ?? rows.count }
+
+    func forEachRow(_ body: ([Cell]) -> Void) {
+        if let generated {
+            for index in 0..<generated.count { body(generated.row(index)) }
+        } else {
+            for row in rows { body(row) }
+        }
     }
 
     func write(_ format: OutputFormat, to out: BufferedWriter) {
@@ -70,14 +91,22 @@ struct Table {
         }
     }
 
+    /// RFC 4180: a field with a comma, quote, CR or LF is quoted, its quotes doubled. Cells are written straight
+    /// into the buffer (no joined line strings).
     func writeCSV(to out: BufferedWriter) {
         out.line(columns.map(Table.csvField).joined(separator: ","))
-        for row in rows { out.line(row.map { Table.csvField($0.plain) }.joined(separator: ",")) }
+        forEachRow { row in
+            for (index, cell) in row.enumerated() {
+                if index > 0 { out.byte(0x2C) }
+                cell.writeCSV(to: out)
+            }
+            out.byte(0x0A)
+        }
     }
 
     /// An array of objects, one per row, keys in column order (written directly: tables can be large).
     func writeJSON(to out: BufferedWriter) {
-        guard !rows.isEmpty else {
+        guard rowCount > 0 else {
             out.line("[]")
             return
         }
@@ -88,21 +117,32 @@ struct Table {
             keys.append(quoted)
         }
         out.line("[")
-        for (index, row) in rows.enumerated() {
+        var index = 0
+        let last = rowCount - 1
+        forEachRow { row in
             let members = zip(keys, row).map { "\($0): \($1.json.rendered())" }
-            out.line("  {" + members.joined(separator: ", ") + (index == rows.count - 1 ? "}" : "},"))
+            out.line("  {" + members.joined(separator: ", ") + (index == last ? "}" : "},"))
+            index += 1
         }
         out.line("]")
     }
 
     /// Columns padded to their widest cell; numbers right-aligned, text left-aligned.
     func writeText(to out: BufferedWriter) {
-        let texts = rows.map { $0.map { $0.textForm } }
+        var texts: [[String]] = []
+        texts.reserveCapacity(rowCount)
+        var anyNumeric = [Bool](repeating: false, count: columns.count)
+        var anyText = [Bool](repeating: false, count: columns.count)
+        forEachRow { row in
+            texts.append(row.map { $0.textForm })
+            for (index, cell) in row.enumerated() {
+                if cell.isNumeric { anyNumeric[index] = true }
+                if cell.isText { anyText[index] = true }
+            }
+        }
         var widths = columns.map(\.count)
         for row in texts { for (index, text) in row.enumerated() { widths[index] = max(widths[index], text.count) } }
-        let numeric = columns.indices.map { column in
-            rows.contains { $0[column].isNumeric } && !rows.contains { $0[column].isText }
-        }
+        let numeric = columns.indices.map { anyNumeric[$0] && !anyText[$0] }
         func line(_ cells: [String]) -> String {
             cells.enumerated().map { index, text in
                 let pad = String(repeating: " ", count: widths[index] - text.count)
@@ -113,13 +153,28 @@ struct Table {
         for row in texts { out.line(line(row)) }
     }
 
+    static func needsQuotes(_ text: String) -> Bool {
+        text.utf8.contains { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }
+    }
+
     static func csvField(_ text: String) -> String {
-        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
+        guard needsQuotes(text) else { return text }
         return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 }
 
 extension Cell {
+    /// The CSV form, written into `out`: numbers as in ``plain``, text quoted when it needs to be.
+    func writeCSV(to out: BufferedWriter) {
+        switch self {
+        case .integer(let value): out.integer(value)
+        case .number(let value): out.write(value.description)
+        case .decimal(let text): out.write(text)
+        case .text(let text): out.write(Table.needsQuotes(text) ? Table.csvField(text) : text)
+        case .missing: break
+        }
+    }
+
     /// The text-table form: numbers shortened to 6 significant digits, undefined as n/a.
     var textForm: String {
         switch self {
