@@ -12,9 +12,9 @@
 /// ```
 ///
 /// The tracker applies the ledger's rules (one currency, exact deduplication by order id, totals that fit in
-/// `Int64`) with the ledger's compact structures: order ids in an ``OrderIDStore`` (sequential integer ids cost
+/// `Int64`) with the ledger's compact structures: order ids in an `OrderIDStore` (sequential integer ids cost
 /// no lookup and no storage), customer ids by integer key in a direct table while they follow one pattern
-/// (`"48213"`, `"C0001234"`), else in an ``IDHashTable``. It keeps the orders in columns, so any report can be
+/// (`"48213"`, `"C0001234"`), else in an `IDHashTable`. It keeps the orders in columns, so any report can be
 /// computed by the fused kernel; a tracker made with ``init(live:)`` also keeps the report for one calendar,
 /// cohort unit and refund policy up to date on every record.
 ///
@@ -29,10 +29,10 @@ public struct RetentionTracker: Sendable {
     public let liveOptions: RetentionReport.Options?
 
     private var customerIDs: [String] = []
-    /// While every customer id follows one ``DigitPattern`` (`"48213"`, `"C0001234"`) with keys below 2^24:
+    /// While every customer id follows one `DigitPattern` (`"48213"`, `"C0001234"`) with keys below 2^24:
     /// customer numbers by integer key in a direct table (one load, no string comparison).
     private var numericCustomers: NumericIDIndex?
-    /// Otherwise customer numbers by customer id: `number + 1` keyed by ``IDHash`` of the id's UTF-8 bytes.
+    /// Otherwise customer numbers by customer id: `number + 1` keyed by `IDHash` of the id's UTF-8 bytes.
     private var customerIndex = IDHashTable()
     private var hashingCustomers = false
     private var customerColumn: [Int32] = []
