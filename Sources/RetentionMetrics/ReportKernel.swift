@@ -614,9 +614,9 @@ struct CustomerPass {
                 return position[segmentation.segment(recency: r, frequency: f, monetary: m)]!
             }
             for index in 0..<count {
-                let r = bins - above(Double(recency[index]), recencyCuts)
-                let f = 1 + above(Double(frequency[index]), frequencyCuts)
-                let m = 1 + above(Double(monetary[index]), monetaryCuts)
+                let r = bins - cutsBelow(Double(recency[index]), recencyCuts)
+                let f = 1 + cutsBelow(Double(frequency[index]), frequencyCuts)
+                let m = 1 + cutsBelow(Double(monetary[index]), monetaryCuts)
                 counts[slot(r, f, m)] += 1
             }
         }
@@ -624,8 +624,9 @@ struct CustomerPass {
     }
 }
 
+/// How many of the ascending cut points lie strictly below `value` (a score is 1 + this, or bins - this).
 @inline(__always)
-private func above(_ value: Double, _ cuts: [Double]) -> Int {
+func cutsBelow(_ value: Double, _ cuts: [Double]) -> Int {
     var count = 0
     for cut in cuts where value > cut { count += 1 }
     return count

@@ -558,9 +558,9 @@ extension LiveState {
             monetary = []
             // Score tables by last purchase day and by purchase count, and the segment of every score triple.
             let dayBase = lastDayHistogram.indices.lowerBound
-            let recencyScore = lastDayHistogram.indices.map { bins - countAbove(Double(asOfDay - $0), recencyCuts) }
+            let recencyScore = lastDayHistogram.indices.map { bins - cutsBelow(Double(asOfDay - $0), recencyCuts) }
             let countBase = frequencyHistogram.indices.lowerBound
-            let frequencyScore = frequencyHistogram.indices.map { 1 + countAbove(Double($0), frequencyCuts) }
+            let frequencyScore = frequencyHistogram.indices.map { 1 + cutsBelow(Double($0), frequencyCuts) }
             let side = bins + 1
             var table = [Int](repeating: -1, count: bins <= 32 ? side * side * side : 0)
             if !table.isEmpty {
@@ -578,7 +578,7 @@ extension LiveState {
                 for entry in rfm where entry.purchases > 0 {
                     let r = recencyScore[Int(entry.lastDay) + dayShift]
                     let f = frequencyScore[Int(Int64(entry.purchases) - countBase)]
-                    let m = 1 + countAbove(Double(entry.amount), monetaryCuts)
+                    let m = 1 + cutsBelow(Double(entry.amount), monetaryCuts)
                     counts[position[segmentation.segment(recency: r, frequency: f, monetary: m)]!] += 1
                 }
             } else {
@@ -599,7 +599,7 @@ extension LiveState {
                                 let entry = shared.0.base[index]
                                 let r = recencyScore[Int(entry.lastDay) + dayShift]
                                 let f = frequencyScore[Int(Int64(entry.purchases) - countBase)]
-                                let m = 1 + countAbove(Double(entry.amount), monetaryCuts)
+                                let m = 1 + cutsBelow(Double(entry.amount), monetaryCuts)
                                 counts[segmentTable[(r * side + f) * side + m]] += 1
                             }
                         }
@@ -614,12 +614,6 @@ extension LiveState {
     }
 }
 
-@inline(__always)
-private func countAbove(_ value: Double, _ cuts: [Double]) -> Int {
-    var count = 0
-    for cut in cuts where value > cut { count += 1 }
-    return count
-}
 
 /// ``shareCuts(_:bins:)`` of the values a histogram holds (`pairs` ascending by value, `count` values in all).
 func histogramShareCuts(_ pairs: [(value: Int64, count: Int64)], count n: Int, bins: Int) -> [Double] {

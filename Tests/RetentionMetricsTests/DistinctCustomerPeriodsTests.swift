@@ -6,7 +6,7 @@ import Testing
 struct DistinctCustomerPeriodsTests {
     @Test(arguments: [0, 1, 1_000, 100_000])
     func insertAnswersAsASet(capacity: Int) {
-        var rng = SplitMix(seed: 20_241_123 &+ UInt64(capacity))
+        var rng = SeededGenerator(seed: 20_241_123 &+ UInt64(capacity))
         let base: Int64 = -5
         var fast = DistinctCustomerPeriods(base: base, capacity: capacity)
         var reference = Set<UInt64>()
@@ -25,17 +25,5 @@ struct DistinctCustomerPeriodsTests {
         let first = fast.insert(customer: 0, period: base)  // the all-zero key is a key like any other
         let again = fast.insert(customer: 0, period: base)
         #expect(first && !again)
-    }
-
-    struct SplitMix {
-        var state: UInt64
-        init(seed: UInt64) { state = seed }
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
     }
 }
