@@ -419,15 +419,24 @@ public struct RFMSegmentation: Sendable, Codable, Hashable {
     /// - Returns: Sizes summing to the number of scored customers.
     /// - Complexity: O(*c* x *k*).
     public func sizes(of scores: RFMScores) -> [RFMSegmentSize] {
+        let (names, position) = namesInOrder()
+        var counts = [Int](repeating: 0, count: names.count)
+        for name in segments(of: scores) { counts[position[name]!] += 1 }
+        return zip(names, counts).map { RFMSegmentSize(name: $0, customers: $1) }
+    }
+}
+
+extension RFMSegmentation {
+    /// The segment names in table order, each once (the catch-all last unless a rule has its name), and each
+    /// name's position: the order ``sizes(of:)`` reports them in.
+    func namesInOrder() -> (names: [String], position: [String: Int]) {
         var names: [String] = []
         var position: [String: Int] = [:]
         for name in rules.map(\.name) + [otherName] where position[name] == nil {
             position[name] = names.count
             names.append(name)
         }
-        var counts = [Int](repeating: 0, count: names.count)
-        for name in segments(of: scores) { counts[position[name]!] += 1 }
-        return zip(names, counts).map { RFMSegmentSize(name: $0, customers: $1) }
+        return (names, position)
     }
 }
 

@@ -588,12 +588,7 @@ struct CustomerPass {
     /// Segment sizes of the RFM scores (`.share` binning), as ``RFMSegmentation/sizes(of:)`` counts them.
     func segments(_ segmentation: RFMSegmentation, bins: Int) -> [RFMSegmentSize] {
         precondition(bins >= 1, "RFMScores needs at least one bin")
-        var names: [String] = []
-        var position: [String: Int] = [:]
-        for name in segmentation.rules.map(\.name) + [segmentation.otherName] where position[name] == nil {
-            position[name] = names.count
-            names.append(name)
-        }
+        let (names, position) = segmentation.namesInOrder()
         var counts = [Int](repeating: 0, count: names.count)
         let count = recency.count
         if count > 0 {

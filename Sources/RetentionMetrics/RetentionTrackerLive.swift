@@ -496,12 +496,7 @@ extension LiveState {
     /// cut points from the histograms, monetary ones by selection, then one pass over the purchasers.
     func segments(_ segmentation: RFMSegmentation, bins: Int, asOfDay: Int64) -> [RFMSegmentSize] {
         precondition(bins >= 1, "RFMScores needs at least one bin")
-        var names: [String] = []
-        var position: [String: Int] = [:]
-        for name in segmentation.rules.map(\.name) + [segmentation.otherName] where position[name] == nil {
-            position[name] = names.count
-            names.append(name)
-        }
+        let (names, position) = segmentation.namesInOrder()
         var counts = [Int](repeating: 0, count: names.count)
         if purchasers > 0 {
             // Recency ascending = last purchase day descending.
