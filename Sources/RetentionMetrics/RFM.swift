@@ -249,17 +249,18 @@ public struct RFMScores: Sendable, Codable, Hashable {
     ///   - binning: `.share` (default) or `.split`.
     /// - Returns: Scores for every customer; cut points empty when the summary is empty.
     /// - Precondition: `bins >= 1`.
-    /// - Complexity: O(*c* log *c*) in the number of customers (sorting each measure once).
+    /// - Complexity: O(*c*) expected for `.share` (cut points by selection), O(*c* log *c*) for `.split` (a sort per
+    ///   measure), in the number of customers.
     public init(_ summary: RFMSummary, bins: Int = 5, binning: RFMBinning = .share) {
         precondition(bins >= 1, "RFMScores needs at least one bin")
         let rows = summary.rows
-        let ids = rows.map(\.customerID)
+        let ids = binning == .split ? rows.map(\.customerID) : []
         let recency = RFMScores.score(
-            rows.map { Double($0.recency) }, ids: ids, bins: bins, binning: binning, smallerIsBetter: true)
+            rows.map { Int64($0.recency) }, ids: ids, bins: bins, binning: binning, smallerIsBetter: true)
         let frequency = RFMScores.score(
-            rows.map { Double($0.frequency) }, ids: ids, bins: bins, binning: binning, smallerIsBetter: false)
+            rows.map { Int64($0.frequency) }, ids: ids, bins: bins, binning: binning, smallerIsBetter: false)
         let monetary = RFMScores.score(
-            rows.map { Double($0.monetary) }, ids: ids, bins: bins, binning: binning, smallerIsBetter: false)
+            rows.map(\.monetary), ids: ids, bins: bins, binning: binning, smallerIsBetter: false)
         self.bins = bins
         self.binning = binning
         self.recencyCuts = recency.cuts
@@ -274,12 +275,13 @@ public struct RFMScores: Sendable, Codable, Hashable {
         }
     }
 
-    /// Scores one measure: the shared pattern of R, F and M.
+    /// Scores one measure: the shared pattern of R, F and M. The cut points come from the 2(b - 1) order
+    /// statistics they need, found by selection (``shareCuts(_:bins:)``) rather than a full sort; `.split` sorts.
     private static func score(
-        _ values: [Double], ids: [String], bins: Int, binning: RFMBinning, smallerIsBetter: Bool
+        _ integers: [Int64], ids: [String], bins: Int, binning: RFMBinning, smallerIsBetter: Bool
     ) -> (scores: [Int], cuts: [Double]) {
-        let sorted = values.sorted()
-        let cuts = sorted.isEmpty ? [] : (1..<bins).map { typeSevenQuantile(sorted, Double($0) / Double(bins)) }
+        let cuts = shareCuts(integers, bins: bins)
+        let values = integers.map { Double($0) }
         var scores = [Int](repeating: 0, count: values.count)
         switch binning {
         case .share:

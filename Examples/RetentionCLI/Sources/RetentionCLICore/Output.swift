@@ -65,18 +65,31 @@ public enum Console {
 
 /// Buffers text and hands it to a sink in chunks of `capacity` bytes (64 KiB), so that writing a million CSV rows
 /// costs a few hundred writes rather than a million.
+///
+/// The bytes live in memory the writer allocates itself, and the fill level behind a pointer: every property is a
+/// `let`, so appending a byte is a store and an add, with no exclusivity check of a class property per call (those
+/// were a tenth of `retention rfm`'s time on 10^7 orders).
 final class BufferedWriter {
     private let sink: any OutputSink
     private let capacity: Int
-    private var buffer: [UInt8] = []
+    private let storage: UnsafeMutablePointer<UInt8>
+    /// Bytes of `storage` in use.
+    private let filled: UnsafeMutablePointer<Int>
 
     init(_ sink: any OutputSink = Console.output, capacity: Int = 64 * 1024) {
+        precondition(capacity >= 64, "a BufferedWriter needs room for a number")
         self.sink = sink
         self.capacity = capacity
-        buffer.reserveCapacity(capacity)
+        storage = .allocate(capacity: capacity)
+        filled = .allocate(capacity: 1)
+        filled.initialize(to: 0)
     }
 
-    deinit { flush() }
+    deinit {
+        flush()
+        storage.deallocate()
+        filled.deallocate()
+    }
 
     func write(_ text: String) {
         var text = text
@@ -89,43 +102,79 @@ final class BufferedWriter {
 
     func line(_ text: String = "") {
         write(text)
-        buffer.append(0x0A)
-        if buffer.count >= capacity { flush() }
+        byte(0x0A)
     }
 
     /// Appends one byte.
+    @inline(__always)
     func byte(_ value: UInt8) {
-        buffer.append(value)
-        if buffer.count >= capacity { flush() }
+        if filled.pointee == capacity { flush() }
+        storage[filled.pointee] = value
+        filled.pointee += 1
     }
 
     /// Appends the decimal digits of `value` (as `String(value)` spells it, without making the string).
     func integer(_ value: Int64) {
-        var magnitude = value.magnitude
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
-            var start = 20
-            repeat {
-                start -= 1
-                digits[start] = 0x30 + UInt8(magnitude % 10)
-                magnitude /= 10
-            } while magnitude != 0
-            if value < 0 { byte(0x2D) }
-            append(UnsafeBufferPointer(rebasing: digits[start..<20]))
+        if capacity - filled.pointee < 20 { flush() }
+        if value < 0 {
+            storage[filled.pointee] = 0x2D
+            filled.pointee += 1
         }
+        writeDigits(value.magnitude, minimumDigits: 1)
+    }
+
+    /// Appends `minorUnits` as an exact decimal with `digits` fraction digits (as `Money.decimalString` spells
+    /// it: `-12.50`, `0.07`, `1234`), without making the string.
+    func decimal(_ minorUnits: Int64, digits: Int) {
+        guard digits > 0 else { return integer(minorUnits) }
+        if capacity - filled.pointee < 42 { flush() }
+        if minorUnits < 0 {
+            storage[filled.pointee] = 0x2D
+            filled.pointee += 1
+        }
+        var scale: UInt64 = 1
+        for _ in 0..<min(digits, 19) { scale &*= 10 }
+        let magnitude = minorUnits.magnitude
+        writeDigits(magnitude / scale, minimumDigits: 1)
+        storage[filled.pointee] = 0x2E
+        filled.pointee += 1
+        writeDigits(magnitude % scale, minimumDigits: digits)
+    }
+
+    /// The digits of `value`, left-padded with zeros to `minimumDigits`; the caller has made room.
+    @inline(__always)
+    private func writeDigits(_ value: UInt64, minimumDigits: Int) {
+        var count = 1
+        var probe = value
+        while probe >= 10 {
+            probe /= 10
+            count += 1
+        }
+        count = max(count, minimumDigits)
+        var magnitude = value
+        let end = filled.pointee + count
+        var position = end
+        while position > filled.pointee {
+            position -= 1
+            storage[position] = 0x30 + UInt8(truncatingIfNeeded: magnitude % 10)
+            magnitude /= 10
+        }
+        filled.pointee = end
     }
 
     private func append(_ bytes: UnsafeBufferPointer<UInt8>) {
-        if buffer.count + bytes.count > capacity { flush() }
+        if filled.pointee + bytes.count > capacity { flush() }
         if bytes.count >= capacity {
             sink.write(UnsafeRawBufferPointer(bytes))
-        } else {
-            buffer.append(contentsOf: bytes)
+        } else if let base = bytes.baseAddress {
+            (storage + filled.pointee).update(from: base, count: bytes.count)
+            filled.pointee += bytes.count
         }
     }
 
     func flush() {
-        guard !buffer.isEmpty else { return }
-        buffer.withUnsafeBytes { sink.write($0) }
-        buffer.removeAll(keepingCapacity: true)
+        guard filled.pointee > 0 else { return }
+        sink.write(UnsafeRawBufferPointer(start: storage, count: filled.pointee))
+        filled.pointee = 0
     }
 }

@@ -34,7 +34,7 @@ struct RFMCommand: AsyncParsableCommand {
             let row = rows[$0]
             return [
                 .text(row.customerID), .int(row.recency), .int(row.frequency),
-                .decimal(Money.decimalString(row.monetary, digits: digits)), .int(row.recencyScore),
+                .money(row.monetary, digits: digits), .int(row.recencyScore),
                 .int(row.frequencyScore), .int(row.monetaryScore), .text(segments[$0]),
             ]
         }

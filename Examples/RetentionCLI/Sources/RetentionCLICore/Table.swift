@@ -9,6 +9,9 @@ enum Cell {
     case number(Double)
     /// An exact money amount as a decimal string ("12.50"); a string in JSON so that no digit is lost.
     case decimal(String)
+    /// An exact money amount in minor units with its fraction digits; written like ``decimal`` (and
+    /// `Money.decimalString`), straight into the output without an intermediate string.
+    case money(Int64, digits: Int)
     case text(String)
     /// An undefined figure: empty in CSV, `null` in JSON, `n/a` in text.
     case missing
@@ -25,6 +28,7 @@ enum Cell {
         case .integer(let value): String(value)
         case .number(let value): value.description
         case .decimal(let text), .text(let text): text
+        case .money(let minorUnits, let digits): Money.decimalString(minorUnits, digits: digits)
         case .missing: ""
         }
     }
@@ -36,7 +40,7 @@ enum Cell {
 
     var isNumeric: Bool {
         switch self {
-        case .integer, .number, .decimal: true
+        case .integer, .number, .decimal, .money: true
         case .text, .missing: false
         }
     }
@@ -46,6 +50,7 @@ enum Cell {
         case .integer(let value): .int(value)
         case .number(let value): .double(value)
         case .decimal(let text), .text(let text): .string(text)
+        case .money: .string(plain)
         case .missing: .null
         }
     }
@@ -170,6 +175,7 @@ extension Cell {
         case .integer(let value): out.integer(value)
         case .number(let value): out.write(value.description)
         case .decimal(let text): out.write(text)
+        case .money(let minorUnits, let digits): out.decimal(minorUnits, digits: digits)
         case .text(let text): out.write(Table.needsQuotes(text) ? Table.csvField(text) : text)
         case .missing: break
         }
