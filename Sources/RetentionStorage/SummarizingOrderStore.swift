@@ -143,3 +143,82 @@ public func purchaseActivity(
     }
     return try await store.scanPurchaseActivity(placedIn: range, unit: unit, calendar: calendar)
 }
+
+extension RetentionReport {
+    /// The report of a store's orders from per-customer rows: six summary queries and one activity query, each
+    /// pushed down to the store when it is a ``SummarizingOrderStore`` (one row per customer crosses over instead
+    /// of one per order), scanned otherwise, plus two small reads for the first and last order instants.
+    ///
+    /// Equal to `RetentionReport(ledger of the store's orders, options:)` in every field except
+    /// ``RetentionReport/revenueByPeriod``, which needs every order's period and is empty here (the tests compare
+    /// the two on generated data in several time zones, windows and as-of days).
+    ///
+    /// ```swift
+    /// let store = try SQLiteOrderStore(path: "shop.sqlite")
+    /// let report = try await RetentionReport.pushedDown(from: store, options: .init(calendar: .utc))
+    /// report.repeatPurchaseRate   // as from the ledger
+    /// ```
+    ///
+    /// - Parameters:
+    ///   - store: Any store.
+    ///   - options: The report's options.
+    /// - Throws: The store's errors; ``MetricError`` for invalid options (an empty window, as for an empty store).
+    /// - Complexity: seven aggregate queries; memory O(customers), never O(orders).
+    public static func pushedDown(from store: some OrderStore, options: Options = Options()) async throws
+        -> RetentionReport
+    {
+        let allTime = try await customerSummaries(from: store, placedIn: .allTime)
+        let dataRange = try await orderInstantRange(of: store, allTime: allTime)
+        let (window, activeWithin, asOf, cohortEnd) = try pushDownRanges(dataRange: dataRange, options: options)
+        let (startWindow, endWindow) = try PeriodRetention.summaryWindows(period: window, activeWithin: activeWithin)
+        let beginning = Range<Timestamp>.allTime.lowerBound
+        let calendar = options.calendar
+        var upToAsOf = CustomerSummaries(customerIDs: [], summaries: [], currency: allTime.currency)
+        var cohortActivity: [CohortActivity] = []
+        if let asOf, let cohortEnd {
+            upToAsOf = try await customerSummaries(
+                from: store, placedIn: beginning..<calendar.startOfDay(asOf.adding(days: 1)))
+            let activity = try await purchaseActivity(
+                from: store, placedIn: beginning..<cohortEnd, unit: options.cohortUnit, calendar: calendar)
+            cohortActivity.reserveCapacity(activity.pairCount)
+            for (index, id) in activity.customerIDs.enumerated() {
+                for period in activity.periods(ofCustomerAt: index) {
+                    cohortActivity.append(
+                        CohortActivity(customerID: id, period: Period(unit: activity.unit, index: period)))
+                }
+            }
+        }
+        let inputs = PushDownInputs(
+            window: window, activeWithin: activeWithin, asOf: asOf, allTime: allTime,
+            beforeWindow: try await customerSummaries(from: store, placedIn: beginning..<window.lowerBound),
+            inWindow: try await customerSummaries(from: store, placedIn: window),
+            atStart: try await customerSummaries(from: store, placedIn: startWindow),
+            atEnd: try await customerSummaries(from: store, placedIn: endWindow),
+            upToAsOf: upToAsOf, cohortActivity: cohortActivity)
+        return try RetentionReport(pushedDown: inputs, options: options)
+    }
+}
+
+/// The first and last order instants of a store, refund rows included; `nil` for an empty store.
+///
+/// Reads the first row in store order, the all-time summaries (pass them as `allTime` when you have them), and the
+/// rows after the last purchase (only refunds can lie there): never every order.
+///
+/// - Complexity: one summary query plus the rows after the last purchase.
+public func orderInstantRange(of store: some OrderStore, allTime: CustomerSummaries? = nil) async throws
+    -> ClosedRange<Int64>?
+{
+    guard let first = try await store.orders(placedIn: .allTime, after: nil, limit: 1).first else { return nil }
+    let summaries: CustomerSummaries
+    if let allTime {
+        summaries = allTime
+    } else {
+        summaries = try await customerSummaries(from: store, placedIn: .allTime)
+    }
+    var last = summaries.summaries.compactMap(\.lastPurchase).max() ?? first.timestamp.secondsSince1970
+    let tail = Timestamp(secondsSince1970: last + 1)..<Range<Timestamp>.allTime.upperBound
+    for try await batch in store.orders(placedIn: tail, batchSize: 10_000) {
+        for order in batch { last = max(last, order.timestamp.secondsSince1970) }
+    }
+    return first.timestamp.secondsSince1970...last
+}

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import RetentionMetrics
 import RetentionStorage
 
@@ -130,12 +131,26 @@ struct InputOptions: ParsableArguments {
     func load(_ path: String, calendar: PeriodCalendar) throws -> OrderLedger {
         let options = try orderInputOptions(calendar: calendar)
         let loaded: (ledger: OrderLedger, report: LoadReport)
+        // On a terminal, a line says what is being read while the loader runs (it reports no partial counts).
+        let progress = Console.errors.isTerminal ? Console.errors : nil
+        if let progress {
+            let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
+            progress.write("\r reading \(path)" + (size.map { " (\(grouped($0 / 1_000_000)) MB)" } ?? "") + "...")
+        }
         do {
             loaded = try CSVOrderReader.loadLedger(path: path, options: options)
+            progress?.write("\r\u{1B}[K")
         } catch {
+            progress?.write("\r\u{1B}[K")
             throw CLIError(error.description)
         }
         let report = loaded.report
+        if report.duplicatesIgnored > 0 {
+            let count = report.duplicatesIgnored
+            Console.errors.write(
+                "note: \(grouped(count)) row\(count == 1 ? "" : "s") of \(path) repeated an earlier order exactly "
+                    + "(same id and content) and \(count == 1 ? "was" : "were") counted once\n")
+        }
         if report.skippedRows > 0 {
             var message = "skipped \(report.skippedRows) bad row\(report.skippedRows == 1 ? "" : "s") of "
                 + "\(report.rowsRead) in \(path)"

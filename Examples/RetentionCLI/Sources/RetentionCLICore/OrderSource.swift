@@ -83,8 +83,15 @@ struct OrderSource: ParsableArguments {
         if let file { return try input.load(file, calendar: calendar) }
         let location = try StoreLocation(parsing: store ?? "", option: "--store")
         let store = try location.open(creating: false)
+        var progress = ProgressLine(verb: "read")
+        defer { progress.finish() }
         do {
-            return try await loadLedger(from: store, placedIn: .allTime, batchSize: 10_000)
+            var ledger = OrderLedger()
+            for try await batch in store.orders(placedIn: .allTime, batchSize: 10_000) {
+                try ledger.append(contentsOf: batch)
+                progress.update(ledger.count)
+            }
+            return ledger
         } catch {
             throw CLIError("reading \(location): \(error)")
         }

@@ -71,16 +71,19 @@ public enum Console {
 /// were a tenth of `retention rfm`'s time on 10^7 orders).
 final class BufferedWriter {
     private let sink: any OutputSink
+    /// The fill level at which the bytes go to the sink.
     private let capacity: Int
+    /// `capacity` plus room for one number, so that a number is written before the level is checked.
     private let storage: UnsafeMutablePointer<UInt8>
-    /// Bytes of `storage` in use.
+    /// Bytes of `storage` in use, always below `capacity` between calls.
     private let filled: UnsafeMutablePointer<Int>
+    private static let numberRoom = 64
 
     init(_ sink: any OutputSink = Console.output, capacity: Int = 64 * 1024) {
-        precondition(capacity >= 64, "a BufferedWriter needs room for a number")
+        precondition(capacity >= 1, "a BufferedWriter needs a positive capacity")
         self.sink = sink
         self.capacity = capacity
-        storage = .allocate(capacity: capacity)
+        storage = .allocate(capacity: capacity + BufferedWriter.numberRoom)
         filled = .allocate(capacity: 1)
         filled.initialize(to: 0)
     }
@@ -108,40 +111,42 @@ final class BufferedWriter {
     /// Appends one byte.
     @inline(__always)
     func byte(_ value: UInt8) {
-        if filled.pointee == capacity { flush() }
         storage[filled.pointee] = value
         filled.pointee += 1
+        if filled.pointee >= capacity { flush() }
     }
 
     /// Appends the decimal digits of `value` (as `String(value)` spells it, without making the string).
     func integer(_ value: Int64) {
-        if capacity - filled.pointee < 20 { flush() }
         if value < 0 {
             storage[filled.pointee] = 0x2D
             filled.pointee += 1
         }
         writeDigits(value.magnitude, minimumDigits: 1)
+        if filled.pointee >= capacity { flush() }
     }
 
     /// Appends `minorUnits` as an exact decimal with `digits` fraction digits (as `Money.decimalString` spells
     /// it: `-12.50`, `0.07`, `1234`), without making the string.
     func decimal(_ minorUnits: Int64, digits: Int) {
         guard digits > 0 else { return integer(minorUnits) }
-        if capacity - filled.pointee < 42 { flush() }
+        precondition(digits <= 18, "at most 18 fraction digits")
         if minorUnits < 0 {
             storage[filled.pointee] = 0x2D
             filled.pointee += 1
         }
         var scale: UInt64 = 1
-        for _ in 0..<min(digits, 19) { scale &*= 10 }
+        for _ in 0..<digits { scale *= 10 }
         let magnitude = minorUnits.magnitude
         writeDigits(magnitude / scale, minimumDigits: 1)
         storage[filled.pointee] = 0x2E
         filled.pointee += 1
         writeDigits(magnitude % scale, minimumDigits: digits)
+        if filled.pointee >= capacity { flush() }
     }
 
-    /// The digits of `value`, left-padded with zeros to `minimumDigits`; the caller has made room.
+    /// The digits of `value`, left-padded with zeros to `minimumDigits` (at most 20 digits: within the room
+    /// past `capacity`).
     @inline(__always)
     private func writeDigits(_ value: UInt64, minimumDigits: Int) {
         var count = 1
@@ -169,6 +174,7 @@ final class BufferedWriter {
         } else if let base = bytes.baseAddress {
             (storage + filled.pointee).update(from: base, count: bytes.count)
             filled.pointee += bytes.count
+            if filled.pointee >= capacity { flush() }
         }
     }
 

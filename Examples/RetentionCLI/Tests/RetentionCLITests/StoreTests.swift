@@ -76,6 +76,26 @@ struct StoreImportTests {
             #expect(fromStore.output.count > 100, "\(command)")
         }
 
+        // --push-down: the same figures from per-customer rows the store aggregates; only the revenue series,
+        // which needs every order's period, is left out.
+        let pushDownOptions: [[String]] = [
+            ["--format", "json"],
+            ["--from", "2021-06-01", "--to", "2022-06-01", "--active-within", "90", "--time-zone", "Europe/Berlin"],
+            ["--from", "2021-06-01", "--period", "quarter", "--lifespan-years", "3"],
+            ["--to", "2022-01-01", "--as-of", "2021-12-31", "--bins", "3"],
+        ]
+        for options in pushDownOptions {
+            let json = options.contains("--format") ? options : options + ["--format", "json"]
+            let fromFile = await retention(arguments: ["report", file] + json)
+            let pushed = await retention(arguments: ["report", "--store", store, "--push-down"] + json)
+            #expect(pushed.code == 0, "\(options): \(pushed.errors)")
+            var expected = jsonObject(fromFile.output)
+            #expect((expected["revenueByPeriod"] as? [Any])?.isEmpty == false)
+            expected["revenueByPeriod"] = [Any]()
+            #expect(NSDictionary(dictionary: jsonObject(pushed.output)).isEqual(to: expected), "\(options)")
+            #expect((expected["cohorts"] as? [Any])?.isEmpty == false)
+        }
+
         // Importing the same file again stores nothing new.
         let again = await retention("import", file, "--into", store, "--batch-size", "64", "--format", "json")
         #expect(again.code == 0, "\(again.errors)")

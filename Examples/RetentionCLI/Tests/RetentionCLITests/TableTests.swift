@@ -1,3 +1,4 @@
+import RetentionMetrics
 import Testing
 
 @testable import RetentionCLICore
@@ -31,6 +32,27 @@ struct TableTests {
             out.flush()
             #expect(String(decoding: sink.bytes, as: UTF8.self) == String(value))
         }
+    }
+
+    @Test func moneyIsSpelledAsDecimalStringDoes() {
+        let values: [Int64] = [0, 5, -5, 99, -99, 100, 12_345, -12_345, 1_000_000, .max, .min, .max - 1, .min + 1]
+        for digits in 0...4 {
+            for value in values {
+                for capacity in [1, 3, 64 * 1024] {
+                    let sink = Capture()
+                    let out = BufferedWriter(sink, capacity: capacity)
+                    out.byte(0x3C)
+                    out.decimal(value, digits: digits)
+                    out.byte(0x3E)
+                    out.flush()
+                    let expected = "<" + Money.decimalString(value, digits: digits) + ">"
+                    #expect(String(decoding: sink.bytes, as: UTF8.self) == expected, "\(value), \(digits) digits")
+                }
+            }
+        }
+        let table = Table(columns: ["m"], rows: [[.money(-5, digits: 2)], [.money(123_456, digits: 3)]])
+        #expect(Self.written(table, .csv) == "m\n-0.05\n123.456\n")
+        #expect(Self.written(table, .json).contains(#"{"m": "-0.05"}"#))
     }
 
     @Test func csvQuotesOnlyWhatNeedsQuotes() {
