@@ -8,34 +8,59 @@ struct SummaryCommand: AsyncParsableCommand {
         abstract: "Per-customer frequency, recency, T and monetary value (lifetimes' convention).",
         discussion: """
             frequency = repeat purchase periods, recency = age at the last purchase, T = age at the as-of day,
-            monetary_value = mean of the repeat periods' sums. --model-input gives fractional weeks (days / 7).
+            monetary_value = mean of the repeat periods' sums. --model-input prints exactly what `fit` and \
+            `predict` fit on: purchases merged per local day, durations in days / 7 (or days with --unit day), \
+            refunds folded into the purchase day before them, up to --calibration-end.
             """)
 
     enum Unit: String, ExpressibleByArgument, CaseIterable { case day, week }
 
     @OptionGroup var source: OrderSource
-    @Option(help: "Time unit: day or week (weeks Monday..Sunday).") var unit: Unit = .day
-    @Flag(name: .customLong("model-input"), help: "Fractional weeks from days (days / 7), as the models use.")
+    @Option(help: "Time unit: day or week (calendar weeks Monday..Sunday; with --model-input days / 7).")
+    var unit: Unit?
+    @Flag(
+        name: .customLong("model-input"),
+        help: "The models' input (as `fit` and `predict` use it): fractional weeks from days unless --unit day.")
     var modelInput = false
+    @Option(name: .customLong("calibration-end"), help: "With --model-input: last calibration day.")
+    var calibrationEnd: Day?
     @OptionGroup var global: GlobalOptions
     @OptionGroup var input: InputOptions
 
+    func validate() throws {
+        if calibrationEnd != nil, !modelInput { throw ValidationError("--calibration-end needs --model-input") }
+    }
+
     func run() async throws {
-        let calendar = try global.calendar
-        let ledger = try await source.ledger(input: input, calendar: calendar)
-        let end = try global.asOfDay(ledger, calendar: calendar)
-        let btydUnit: BTYDSummary.Unit = modelInput ? .weeksFromDays : (unit == .day ? .day : .week)
-        let summary = BTYDSummary(ledger: ledger, calendar: calendar, observationEnd: end, unit: btydUnit)
-        let whole = btydUnit != .weeksFromDays
-        let rows = summary.rows
-        let table = Table(columns: ["customer_id", "frequency", "recency", "T", "monetary_value"], count: rows.count) {
-            let row = rows[$0]
-            return [
-                .text(row.customerID), .int(row.frequency),
-                whole ? .int(Int64(row.recency)) : .number(row.recency),
-                whole ? .int(Int64(row.age)) : .number(row.age),
-                .number(row.monetaryValue),
-            ]
+        let columns = ["customer_id", "frequency", "recency", "T", "monetary_value"]
+        let table: Table
+        if modelInput {
+            let data = try await ModelInput(
+                source: source, unit: unit == .day ? .day : .week, calibrationEnd: calibrationEnd, global: global,
+                input: input)
+            let rows = data.rows
+            table = Table(columns: columns, count: rows.count) {
+                let row = rows[$0]
+                let observation = row.calibration
+                return [
+                    .text(row.customer), .int(Int64(observation.frequency)), .number(observation.recency),
+                    .number(observation.T), .number(observation.monetaryValue),
+                ]
+            }
+        } else {
+            let calendar = try global.calendar
+            let ledger = try await source.ledger(input: input, calendar: calendar)
+            let end = try global.asOfDay(ledger, calendar: calendar)
+            let summary = BTYDSummary(
+                ledger: ledger, calendar: calendar, observationEnd: end, unit: unit == .week ? .week : .day)
+            let rows = summary.rows
+            table = Table(columns: columns, count: rows.count) {
+                let row = rows[$0]
+                return [
+                    .text(row.customerID), .int(row.frequency), .int(Int64(row.recency)), .int(Int64(row.age)),
+                    .number(row.monetaryValue),
+                ]
+            }
         }
         let out = BufferedWriter()
         defer { out.flush() }
