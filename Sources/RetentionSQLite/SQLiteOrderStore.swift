@@ -108,6 +108,9 @@ public final class SQLiteOrderStore: SummarizingOrderStore, Sendable {
         try connection.execute("PRAGMA journal_mode = WAL")
         try connection.execute(
             configuration.synchronous == .full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL")
+        // A 64 MiB page cache (SQLite's default is 2 MiB): the push-down queries read whole indices, and with the
+        // default cache each of their pages came through a `pread` again (30% of a push-down report's time).
+        try connection.execute("PRAGMA cache_size = -65536")
         try SQLiteOrderStore.migrate(connection)
         state = PthreadLocked(State(connection: connection))
     }
@@ -241,9 +244,11 @@ public final class SQLiteOrderStore: SummarizingOrderStore, Sendable {
             let currency = try SQLiteOrderStore.currency(state)
             var ids: [String] = []
             var summaries: [CustomerSummary] = []
+            let sql =
+                try SQLiteOrderStore.coversMostRows(range, state.connection)
+                ? SQL.customerSummariesByCustomer : SQL.customerSummaries
             try state.connection.query(
-                SQL.customerSummaries,
-                [.integer(range.lowerBound.secondsSince1970), .integer(range.upperBound.secondsSince1970)]
+                sql, [.integer(range.lowerBound.secondsSince1970), .integer(range.upperBound.secondsSince1970)]
             ) { row in
                 var summary = CustomerSummary()
                 summary.purchases = Int(row.int64(1))
@@ -281,11 +286,13 @@ public final class SQLiteOrderStore: SummarizingOrderStore, Sendable {
                 .integer(range.lowerBound.secondsSince1970), .integer(range.upperBound.secondsSince1970),
             ]
             try connection.transaction(immediate: false) {
-                var span: (Int64, Int64)?
-                try connection.query(SQL.purchaseSpan, bounds) { row in
-                    if !row.isNull(0) { span = (row.int64(0), row.int64(1)) }
-                }
-                guard let (first, last) = span else { return }
+                // The offset segments must cover every purchase of the range: the range clamped to the first and
+                // last stored instants does (two index look-ups, where MIN/MAX over the purchases alone would
+                // read every row of the range from the table).
+                guard let stored = try SQLiteOrderStore.storedInstants(connection) else { return }
+                let first = max(stored.lowerBound, range.lowerBound.secondsSince1970)
+                let last = min(stored.upperBound, range.upperBound.secondsSince1970 - 1)
+                guard first <= last else { return }
                 try connection.execute(SQL.createZoneOffsets)
                 try connection.run(SQL.clearZoneOffsets, [])
                 for segment in calendar.utcOffsetSegments(covering: first..<(last + 1)) {
@@ -296,12 +303,40 @@ public final class SQLiteOrderStore: SummarizingOrderStore, Sendable {
                             .integer(segment.utcOffset),
                         ])
                 }
-                try connection.query(SQL.purchaseDays, bounds) { row in
+                let sql =
+                    try SQLiteOrderStore.coversMostRows(range, connection)
+                    ? SQL.purchaseDaysByCustomer : SQL.purchaseDays
+                try connection.query(sql, bounds) { row in
                     builder.add(customerID: row.text(0), localDay: row.int64(1))
                 }
             }
             return builder.build()
         }
+    }
+
+    /// Whether `range` spans at least a fifth of the stored instants (first to last order, two index look-ups):
+    /// then the push-down queries read every row in customer order through the covering `(customer_id, ts,
+    /// amount)` index instead of the range through the time index followed by a sort by customer. On 10^6 orders
+    /// over all time that is 0.6 s instead of 6.7 s for the summaries, 0.9 s instead of 3.5 s for the purchase
+    /// days; a narrow range still reads only its own rows.
+    static func coversMostRows(_ range: Range<Timestamp>, _ connection: SQLiteConnection) throws -> Bool {
+        guard let stored = try storedInstants(connection) else { return false }
+        let (first, last) = (stored.lowerBound, stored.upperBound)
+        let low = max(first, range.lowerBound.secondsSince1970)
+        let high = min(last, range.upperBound.secondsSince1970 - 1)
+        guard low <= high else { return false }
+        let covered = Double(high) - Double(low) + 1
+        return covered * 5 >= Double(last) - Double(first) + 1
+    }
+
+    /// The first and last stored order instants (refunds included), `nil` for an empty store: two index look-ups.
+    static func storedInstants(_ connection: SQLiteConnection) throws -> ClosedRange<Int64>? {
+        var first: Int64?
+        var last: Int64?
+        try connection.query(SQL.firstInstant, []) { row in first = row.isNull(0) ? nil : row.int64(0) }
+        try connection.query(SQL.lastInstant, []) { row in last = row.isNull(0) ? nil : row.int64(0) }
+        guard let first, let last else { return nil }
+        return first...last
     }
 
     // MARK: - Rows
@@ -383,8 +418,12 @@ public final class SQLiteOrderStore: SummarizingOrderStore, Sendable {
             LEFT JOIN first_instant f ON f.customer_id = p.customer_id
             ORDER BY p.customer_id
             """
-        /// Parameters: range start, range end.
-        public static let purchaseSpan = "SELECT MIN(ts), MAX(ts) FROM orders WHERE ts >= ? AND ts < ? AND amount >= 0"
+        /// ``customerSummaries`` with the range test kept off the time index (`+ts`), so that SQLite groups by
+        /// reading the covering `orders_by_customer` index in order: for ranges holding most of the rows.
+        public static let customerSummariesByCustomer = customerSummaries.replacing(
+            "WHERE ts >= ? AND ts < ?", with: "WHERE +ts >= ? AND +ts < ?")
+        public static let firstInstant = "SELECT MIN(ts) FROM orders"
+        public static let lastInstant = "SELECT MAX(ts) FROM orders"
         public static let createZoneOffsets = """
             CREATE TEMP TABLE IF NOT EXISTS zone_offsets (
                 starts INTEGER NOT NULL, ends INTEGER NOT NULL, utc_offset INTEGER NOT NULL)
@@ -401,5 +440,10 @@ public final class SQLiteOrderStore: SummarizingOrderStore, Sendable {
             WHERE o.ts >= ? AND o.ts < ? AND o.amount >= 0
             ORDER BY o.customer_id, local_day
             """
+        /// ``purchaseDays`` reading the rows in customer order through the covering `orders_by_customer` index
+        /// (`+o.ts` keeps the time index out): for ranges holding most of the rows.
+        public static let purchaseDaysByCustomer = purchaseDays
+            .replacing("ON o.ts >= z.starts AND o.ts < z.ends", with: "ON +o.ts >= z.starts AND +o.ts < z.ends")
+            .replacing("WHERE o.ts >= ? AND o.ts < ?", with: "WHERE +o.ts >= ? AND +o.ts < ?")
     }
 }

@@ -145,7 +145,8 @@ public func purchaseActivity(
 }
 
 extension RetentionReport {
-    /// The report of a store's orders from per-customer rows: six summary queries and one activity query, each
+    /// The report of a store's orders from per-customer rows: up to six summary queries (a range holding every
+    /// order or none needs none) and one activity query, each
     /// pushed down to the store when it is a ``SummarizingOrderStore`` (one row per customer crosses over instead
     /// of one per order), scanned otherwise, plus two small reads for the first and last order instants.
     ///
@@ -173,11 +174,20 @@ extension RetentionReport {
         let (startWindow, endWindow) = try PeriodRetention.summaryWindows(period: window, activeWithin: activeWithin)
         let beginning = Range<Timestamp>.allTime.lowerBound
         let calendar = options.calendar
+        // A range holding every order has the all-time summaries, one holding none has none: no query for either.
+        func summaries(_ range: Range<Timestamp>) async throws -> CustomerSummaries {
+            guard let dataRange else { return allTime }
+            let (low, high) = (range.lowerBound.secondsSince1970, range.upperBound.secondsSince1970)
+            if low <= dataRange.lowerBound && high > dataRange.upperBound { return allTime }
+            if high <= dataRange.lowerBound || low > dataRange.upperBound {
+                return CustomerSummaries(customerIDs: [], summaries: [], currency: nil)
+            }
+            return try await customerSummaries(from: store, placedIn: range)
+        }
         var upToAsOf = CustomerSummaries(customerIDs: [], summaries: [], currency: allTime.currency)
         var cohortActivity: [CohortActivity] = []
         if let asOf, let cohortEnd {
-            upToAsOf = try await customerSummaries(
-                from: store, placedIn: beginning..<calendar.startOfDay(asOf.adding(days: 1)))
+            upToAsOf = try await summaries(beginning..<calendar.startOfDay(asOf.adding(days: 1)))
             let activity = try await purchaseActivity(
                 from: store, placedIn: beginning..<cohortEnd, unit: options.cohortUnit, calendar: calendar)
             cohortActivity.reserveCapacity(activity.pairCount)
@@ -190,10 +200,9 @@ extension RetentionReport {
         }
         let inputs = PushDownInputs(
             window: window, activeWithin: activeWithin, asOf: asOf, allTime: allTime,
-            beforeWindow: try await customerSummaries(from: store, placedIn: beginning..<window.lowerBound),
-            inWindow: try await customerSummaries(from: store, placedIn: window),
-            atStart: try await customerSummaries(from: store, placedIn: startWindow),
-            atEnd: try await customerSummaries(from: store, placedIn: endWindow),
+            beforeWindow: try await summaries(beginning..<window.lowerBound),
+            inWindow: try await summaries(window), atStart: try await summaries(startWindow),
+            atEnd: try await summaries(endWindow),
             upToAsOf: upToAsOf, cohortActivity: cohortActivity)
         return try RetentionReport(pushedDown: inputs, options: options)
     }

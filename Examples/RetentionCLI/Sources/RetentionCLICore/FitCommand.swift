@@ -1,8 +1,8 @@
-import Foundation
 import ArgumentParser
+import Foundation
 import RetentionMetrics
-import RetentionStorage
 import RetentionModels
+import RetentionStorage
 
 extension LedgerInput.Unit: @retroactive ExpressibleByArgument {}
 
@@ -36,6 +36,20 @@ struct ModelInput {
         rows = split.rows.sorted { $0.customer.utf8.lexicographicallyPrecedes($1.customer.utf8) }
         guard !rows.isEmpty else { throw CLIError("no customer bought by \(self.calibrationEnd)") }
     }
+
+    /// Runs a model step; an error about one observation names the customer (`customer 1042: Gamma-Gamma needs a
+    /// monetary value > 0 ...`) instead of the observation's position.
+    func namingCustomers<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as ModelError {
+            guard let index = error.index, rows.indices.contains(index) else { throw error }
+            let prefix = "observation \(index): "
+            let message = error.description.hasPrefix(prefix)
+                ? String(error.description.dropFirst(prefix.count)) : error.description
+            throw CLIError("customer \(rows[index].customer): \(message) [\(error.code)]")
+        }
+    }
 }
 
 /// `retention fit`: maximum-likelihood fit of a BTYD model.
@@ -64,15 +78,15 @@ struct FitCommand: AsyncParsableCommand {
         let diagnostics: FitDiagnostics
         switch model {
         case .bgnbd:
-            let fit = BGNBDModel.fit(try BTYDData(observations))
+            let fit = BGNBDModel.fit(try data.namingCustomers { try BTYDData(observations) })
             (parameters, standardErrors, diagnostics) =
                 (try .encode(fit.model), try fit.standardErrors.map { try .encode($0) } ?? .null, fit.diagnostics)
         case .paretonbd:
-            let fit = ParetoNBDModel.fit(try BTYDData(observations))
+            let fit = ParetoNBDModel.fit(try data.namingCustomers { try BTYDData(observations) })
             (parameters, standardErrors, diagnostics) =
                 (try .encode(fit.model), try fit.standardErrors.map { try .encode($0) } ?? .null, fit.diagnostics)
         case .gammagamma:
-            let fit = try GammaGammaModel.fit(observations)
+            let fit = try data.namingCustomers { try GammaGammaModel.fit(observations) }
             (parameters, standardErrors, diagnostics) =
                 (try .encode(fit.model), try fit.standardErrors.map { try .encode($0) } ?? .null, fit.diagnostics)
             if fit.correlationWarning, let correlation = fit.frequencyMonetaryCorrelation {
@@ -163,8 +177,8 @@ struct PredictCommand: AsyncParsableCommand {
         let data = try await ModelInput(
             source: source, unit: unit, calibrationEnd: calibrationEnd, global: global, input: input)
         let observations = data.observations
-        let transactions = BGNBDModel.fit(try BTYDData(observations)).model
-        let spend = try GammaGammaModel.fit(observations).model
+        let transactions = BGNBDModel.fit(try data.namingCustomers { try BTYDData(observations) }).model
+        let spend = try data.namingCustomers { try GammaGammaModel.fit(observations).model }
         let horizon = horizonWeeks * 7 / unit.daysPerPeriod
         let months = PredictCommand.months(horizonWeeks: horizonWeeks, unit: unit)
         var table = Table(columns: ["customer_id", "p_alive", "expected_purchases", "expected_value", "clv"])

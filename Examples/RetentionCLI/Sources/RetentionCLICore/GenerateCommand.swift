@@ -27,7 +27,7 @@ struct GenerateCommand: ParsableCommand {
         if let customers, orders > 0, !(1...orders).contains(customers) {
             throw ValidationError("--customers must be in 1...\(orders) (every customer has at least one order)")
         }
-        guard years >= 1 else { throw ValidationError("--years must be at least 1") }
+        guard (1...1_000).contains(years) else { throw ValidationError("--years must be between 1 and 1,000") }
         guard (0...1).contains(refundShare) else { throw ValidationError("--refund-share must be in 0...1") }
         guard currency.count == 3, currency.allSatisfy({ $0.isASCII && $0.isLetter }) else {
             throw ValidationError("--currency '\(currency)' is not a three-letter currency code")

@@ -99,3 +99,26 @@ struct ModelOptionTests {
         #expect(misuse.errors.contains("--calibration-end needs --model-input"))
     }
 }
+
+struct ModelErrorTests {
+    /// Customer "b"'s repeat day is all refund (net -3.00): Gamma-Gamma cannot take it, and the error says who.
+    @Test func gammaGammaNamesTheCustomerWithANonPositiveRepeatSpend() async {
+        let path = fixture(
+            """
+            order_id,customer_id,timestamp,amount
+            1,a,2024-01-01,10.00
+            2,a,2024-01-09,12.00
+            3,b,2024-01-02,10.00
+            4,b,2024-01-05,0.00
+            5,b,2024-01-05,-3.00
+            6,c,2024-01-03,4.00
+            7,c,2024-01-08,6.00
+            """)
+        let result = await retention("fit", path, "--model", "gammagamma", "--as-of", "2024-01-15")
+        #expect(result.code == 1)
+        #expect(
+            result.errors
+                == "error: customer b: Gamma-Gamma needs a monetary value > 0 for repeat buyers, got -3.0 "
+                + "[nonPositiveMonetaryValue]\n")
+    }
+}

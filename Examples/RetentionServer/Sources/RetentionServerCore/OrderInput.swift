@@ -73,6 +73,10 @@ struct IncomingOrder: Decodable, Sendable {
 
 /// Turns posted orders into ``Order`` values, collecting every problem of every order.
 enum OrderInput {
+    /// The largest amount one order may carry, in minor units (10^13 major units of a two-digit currency). The
+    /// ledger requires the sum of all absolute amounts to fit `Int64` (about 9.2 x 10^18): with this bound the
+    /// store can hold over nine thousand maximal orders before a total could overflow, instead of two.
+    static let maximumMinorUnits: UInt64 = 1_000_000_000_000_000
     /// Validates and converts `incoming`.
     ///
     ///     orderId, customerId: non-empty strings; timestamp: ISO 8601 (no offset: read in `calendar`);
@@ -133,8 +137,8 @@ enum OrderInput {
             if let text = raw.amount {
                 do throws(AmountParseError) {
                     let value = try AmountParser.minorUnits(text, minorUnitDigits: currency.minorUnitDigits)
-                    if value == .min {
-                        fail("amount", "out of range")
+                    if value.magnitude > OrderInput.maximumMinorUnits {
+                        fail("amount", "out of range: at most 10^15 minor units (\"\(text)\" in \(currency.code))")
                     } else {
                         minorUnits = value
                     }

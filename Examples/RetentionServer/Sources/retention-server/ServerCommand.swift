@@ -65,6 +65,13 @@ struct ServerCommand: AsyncParsableCommand {
         }
         var logger = Logger(label: "retention-server")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        if !noSeed, configuration.seedFile == nil {
+            logger.notice(
+                """
+                no seed file: Examples/Data/sample-orders.csv is not in the working directory or above it; starting \
+                with the store as it is (--seed-file PATH or RETENTION_SEED_FILE to seed)
+                """)
+        }
         try await RetentionServer.run(configuration, logger: logger)
     }
 

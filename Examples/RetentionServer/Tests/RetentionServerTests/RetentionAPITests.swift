@@ -97,6 +97,28 @@ struct RetentionAPITests {
         #expect(try await api.store.count() == 0)
     }
 
+    /// Two amounts near `Int64.max` would each be valid alone but make the ledger's total overflow, so that every
+    /// metrics route would fail afterwards: an order above 10^15 minor units is refused up front.
+    @Test func postRefusesAmountsAboveTheBound() async throws {
+        let directory = try TemporaryDirectory()
+        let (app, api) = try sqliteApp(directory)
+        try await app.test(.router) { client in
+            let answer = try await client.call(
+                .post, "/orders",
+                body: """
+                    [{"orderId":"big1","customerId":"x","timestamp":"2024-03-01","amount":"10000000000000.00"},
+                     {"orderId":"big2","customerId":"y","timestamp":"2024-03-01","amount":"10000000000000.01"},
+                     {"orderId":"big3","customerId":"z","timestamp":"2024-03-01","amount":"-92233720368547758.07"}]
+                    """)
+            #expect(answer.status == .unprocessableContent)
+            let errors = try #require(try object(answer.text)["errors"] as? [[String: Any]])
+            #expect(errors.map { $0["index"] as? Int } == [1, 2])
+            #expect(errors.allSatisfy { $0["field"] as? String == "amount" })
+            #expect((errors.first?["reason"] as? String)?.contains("at most 10^15 minor units") == true)
+        }
+        #expect(try await api.store.count() == 0)
+    }
+
     @Test func postRefusesAnotherCurrencyThanTheStoresAndConflictingDuplicates() async throws {
         let directory = try TemporaryDirectory()
         let (app, api) = try sqliteApp(directory)
