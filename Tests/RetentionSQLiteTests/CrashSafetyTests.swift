@@ -16,6 +16,15 @@ import Testing
 /// Runs `RETENTION_CRASH_RUNS` times (default 5); `RETENTION_CRASH_RUNS=50 swift test --filter CrashSafety`.
 struct CrashSafetyTests {
     static let runs = ProcessInfo.processInfo.environment["RETENTION_CRASH_RUNS"].flatMap(Int.init) ?? 5
+    /// The seed of the kill delays (and torn-write cuts): `RETENTION_CRASH_SEED`, else a fresh one, printed so
+    /// that a failing run's delays can be replayed (the process's own timing still varies from run to run).
+    static let killSeed: UInt64 = {
+        let seed =
+            ProcessInfo.processInfo.environment["RETENTION_CRASH_SEED"].flatMap { UInt64($0) }
+            ?? UInt64.random(in: 0...UInt64.max)
+        print("crash safety: kill delays from RETENTION_CRASH_SEED=\(seed)")
+        return seed
+    }()
 
     /// Batch k's size, as the writer computes it.
     static func batchSize(_ batch: Int) -> Int { (batch * 37) % 150 + 1 }
@@ -35,7 +44,7 @@ struct CrashSafetyTests {
 
     @Test func acknowledgedBatchesSurviveSIGKILLAndNoBatchIsPartial() async throws {
         let writer = try #require(Self.writerPath(), "build the RetentionCrashWriter target first (swift build)")
-        var rng = SystemRandomNumberGenerator()
+        var rng = SeededGenerator(seed: CrashSafetyTests.killSeed)
         var totalAcknowledged = 0
         for run in 0..<Self.runs {
             let directory = try TemporaryDirectory()
@@ -59,7 +68,7 @@ struct CrashSafetyTests {
                 let found = ordersByBatch[batch]?.count ?? 0
                 #expect(
                     found == Self.batchSize(batch),
-                    "run \(run) (kill after \(delay) us): acknowledged batch \(batch) has \(found) orders")
+                    "run \(run) (seed \(Self.killSeed), kill after \(delay) us): acknowledged batch \(batch) has \(found) orders")
             }
             for (batch, indices) in ordersByBatch {
                 #expect(indices.count == Self.batchSize(batch), "run \(run): batch \(batch) is partial")

@@ -90,7 +90,7 @@ struct FileStoreCrashSafetyTests {
     func acknowledgedBatchesSurviveSIGKILLAndNoBatchIsPartial(kind: Kind) async throws {
         let writer = try #require(
             CrashSafetyTests.writerPath(), "build the RetentionCrashWriter target first (swift build)")
-        var rng = SystemRandomNumberGenerator()
+        var rng = SeededGenerator(seed: CrashSafetyTests.killSeed)
         var totalAcknowledged = 0
         var killedMidAppend = 0  // runs whose file ended in an unfinished append of the writer's own
         var tornRuns = 0
@@ -106,7 +106,7 @@ struct FileStoreCrashSafetyTests {
             totalAcknowledged += acknowledged.count
             #expect(acknowledged == Array(0..<acknowledged.count), "run \(run): acknowledgements out of order")
             let last = acknowledged.last ?? -1
-            let context = "\(kind) run \(run) (kill after \(delay) us, \(acknowledged.count) acknowledged)"
+            let context = "\(kind) run \(run) (seed \(CrashSafetyTests.killSeed), kill after \(delay) us, \(acknowledged.count) acknowledged)"
 
             // Killed before the writer even created the file (a slow start on a loaded machine).
             let created = FileManager.default.fileExists(atPath: path)
