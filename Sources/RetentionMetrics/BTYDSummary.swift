@@ -95,7 +95,8 @@ public struct BTYDSummary: Sendable, Codable, Hashable {
     ///   - refunds: `.net` (default) or `.exclude`; see the type's discussion.
     /// - Returns: One row per customer with a purchase up to the observation end, sorted by customer id.
     /// - Complexity: O(*n* + *c* log *c*) expected, for *n* orders and *c* customers: two passes over the orders
-    ///   (periods and first periods, then distinct periods and money), then a sort of the customer ids.
+    ///   (periods and first periods, then distinct periods and money; a third over the rows of customers whose
+    ///   purchases arrive out of period order, hashing their pairs), then a sort of the customer ids.
     public init(
         ledger: OrderLedger, calendar: PeriodCalendar, observationEnd: CivilDate, unit: Unit = .day,
         refunds: RefundPolicy = .net
@@ -109,7 +110,11 @@ public struct BTYDSummary: Sendable, Codable, Hashable {
         var last = [Int64](repeating: .min, count: customerCount)
         var firstAmount = [Int64](repeating: 0, count: customerCount)
         var repeatAmount = [Int64](repeating: 0, count: customerCount)
-        var seen = DistinctCustomerPeriods(base: first.min() ?? 0, capacity: customerCount)
+        // Distinct purchase periods: while a customer's purchases arrive in non-decreasing period order (the
+        // usual case: exports sorted by time), a new period is one above the last, with no hashing. A customer
+        // seen out of order is marked and recounted exactly afterwards, through a hash set of its pairs.
+        var outOfOrder = [Bool](repeating: false, count: customerCount)
+        var anyOutOfOrder = false
         let customers = ledger.customerColumn
         let amounts = ledger.amountColumn
         for row in 0..<ledger.count where activity.included[row] {
@@ -118,12 +123,26 @@ public struct BTYDSummary: Sendable, Codable, Hashable {
             let amount = amounts[row]
             guard period >= first[customer] else { continue }  // also skips customers without purchases
             if amount >= 0 {
-                if seen.insert(customer: customers[row], period: period) { periodCounts[customer] += 1 }
-                if period > last[customer] { last[customer] = period }
+                if period > last[customer] {
+                    last[customer] = period
+                    periodCounts[customer] += 1
+                } else if period < last[customer] {
+                    outOfOrder[customer] = true
+                    anyOutOfOrder = true
+                }
             } else if refunds == .exclude {
                 continue
             }
             if period == first[customer] { firstAmount[customer] += amount } else { repeatAmount[customer] += amount }
+        }
+        if anyOutOfOrder {
+            var seen = DistinctCustomerPeriods(base: first.min() ?? 0)
+            for customer in 0..<customerCount where outOfOrder[customer] { periodCounts[customer] = 0 }
+            for row in 0..<ledger.count where activity.included[row] && amounts[row] >= 0 {
+                let customer = Int(customers[row])
+                guard outOfOrder[customer], activity.periods[row] >= first[customer] else { continue }
+                if seen.insert(customer: customers[row], period: activity.periods[row]) { periodCounts[customer] += 1 }
+            }
         }
         let divisor: Double = unit == .weeksFromDays ? 7 : 1
         let perMajor = Double(ledger.currency?.minorUnitsPerMajor ?? 1)

@@ -72,6 +72,31 @@ import Testing
         }
     }
 
+    /// `BTYDSummary` counts distinct periods without hashing while a customer's purchases arrive in period order
+    /// and recounts the others through a hash set: the two paths agree, in every unit and time zone.
+    @Test func btydSummaryDoesNotDependOnTheOrderOfTheInput() throws {
+        let calendars = [PeriodCalendar.utc, PeriodCalendar(identifier: "America/New_York")!]
+        for seed in Self.seeds.prefix(100) {
+            let (_, orders) = try Self.ledger(seed: seed)
+            guard !orders.isEmpty else { continue }
+            var rng = SeededGenerator(seed: seed ^ 0xB7D)
+            // By time: every customer on the fast path. Shuffled and reversed: most of them recounted.
+            let byTime = try OrderLedger(orders.sorted { ($0.timestamp, $0.id) < ($1.timestamp, $1.id) })
+            let shuffled = try OrderLedger(orders.shuffled(using: &rng))
+            let reversed = try OrderLedger(orders.reversed())
+            let end = CivilDate(year: 2024, month: 3, day: Int(seed % 28) + 1)!
+            for calendar in calendars {
+                for unit in [BTYDSummary.Unit.day, .week, .weeksFromDays] {
+                    let expected = BTYDSummary(ledger: byTime, calendar: calendar, observationEnd: end, unit: unit)
+                    for (name, ledger) in [("shuffled", shuffled), ("reversed", reversed)] {
+                        let summary = BTYDSummary(ledger: ledger, calendar: calendar, observationEnd: end, unit: unit)
+                        #expect(summary == expected, "seed \(seed), \(name), \(unit), \(calendar.identifier)")
+                    }
+                }
+            }
+        }
+    }
+
     @Test func shardedSummariesMergedEqualOnePass() throws {
         for seed in Self.seeds {
             let (ledger, orders) = try Self.ledger(seed: seed)
