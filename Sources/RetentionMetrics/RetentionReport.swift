@@ -198,11 +198,7 @@ public struct RetentionReport: Sendable, Codable, Hashable {
         self.repeatPurchaseRate = repeatRate.rate
         returningCustomerRate = ReturningCustomerRate(ledger, in: window).rate
         spendUplift = SpendUplift(ledger).value
-        retention = Retention(
-            start: periodRetention.start, new: periodRetention.new, end: periodRetention.end,
-            retained: periodRetention.retained, reactivated: periodRetention.reactivated, rate: periodRetention.rate,
-            cohortRate: periodRetention.cohortRate, churnRate: periodRetention.churnRate,
-            lostRate: periodRetention.lostRate, activeWithinDays: Double(activeWithin) / 86_400)
+        retention = Retention(periodRetention, activeWithin: activeWithin)
         self.returning = Returning(existing: returning.existing, returned: returning.returned, rate: returning.rate)
 
         let customerValue = CustomerValue(averageOrderValue: aov, frequency: frequency)
@@ -255,7 +251,13 @@ public struct RetentionReport: Sendable, Codable, Hashable {
     /// Whole local days covering every order: `[start of the first order's day, start of the day after the last)`.
     /// An empty ledger gives an empty range at the epoch.
     public static func dataWindow(_ ledger: OrderLedger, calendar: PeriodCalendar) -> Range<Timestamp> {
-        guard let range = ledger.timestampRange else {
+        dataWindow(instants: ledger.timestampRange, calendar: calendar)
+    }
+
+    /// Whole local days covering the order instants `instants` (the first and last order, refunds included); an
+    /// empty range at the epoch for `nil` (no orders).
+    public static func dataWindow(instants: ClosedRange<Int64>?, calendar: PeriodCalendar) -> Range<Timestamp> {
+        guard let range = instants else {
             return Timestamp(secondsSince1970: 0)..<Timestamp(secondsSince1970: 0)
         }
         let first = calendar.localDay(of: Timestamp(secondsSince1970: range.lowerBound))

@@ -57,16 +57,7 @@ extension RetentionReport {
         window: Range<Timestamp>, activeWithin: Int64, asOf: CivilDate?, cohortEnd: Timestamp?
     ) {
         let calendar = options.calendar
-        let window =
-            options.window
-            ?? {
-                guard let dataRange else {
-                    return Timestamp(secondsSince1970: 0)..<Timestamp(secondsSince1970: 0)
-                }
-                let first = calendar.localDay(of: Timestamp(secondsSince1970: dataRange.lowerBound))
-                let last = calendar.localDay(of: Timestamp(secondsSince1970: dataRange.upperBound))
-                return calendar.startOfDay(first)..<calendar.startOfDay(last.adding(days: 1))
-            }()
+        let window = options.window ?? dataWindow(instants: dataRange, calendar: calendar)
         guard !window.isEmpty else {
             throw MetricError(.emptyWindow, "the report window [\(window.lowerBound), \(window.upperBound)) is empty")
         }
@@ -119,11 +110,7 @@ extension RetentionReport {
         repeatPurchaseRate = repeatRate.rate
         returningCustomerRate = ReturningCustomerRate(before: inputs.beforeWindow, during: inputs.inWindow).rate
         spendUplift = SpendUplift(inputs.allTime).value
-        retention = Retention(
-            start: periodRetention.start, new: periodRetention.new, end: periodRetention.end,
-            retained: periodRetention.retained, reactivated: periodRetention.reactivated, rate: periodRetention.rate,
-            cohortRate: periodRetention.cohortRate, churnRate: periodRetention.churnRate,
-            lostRate: periodRetention.lostRate, activeWithinDays: Double(inputs.activeWithin) / 86_400)
+        retention = Retention(periodRetention, activeWithin: inputs.activeWithin)
         self.returning = Returning(existing: returning.existing, returned: returning.returned, rate: returning.rate)
         customerLifetimeValue = try RetentionReport.lifetimeValue(
             aov: aov, frequency: frequency, lostRate: periodRetention.lostRate, window: window, options: options)
@@ -147,5 +134,16 @@ extension RetentionReport {
         }
         let rfm = RFMSummary(summaries: inputs.upToAsOf, asOf: asOfDay, calendar: calendar, refunds: options.refunds)
         segments = options.segmentation.sizes(of: RFMScores(rfm, bins: options.bins, binning: options.binning))
+    }
+}
+
+extension RetentionReport.Retention {
+    /// The report's retention block from a ``PeriodRetention``.
+    init(_ retention: PeriodRetention, activeWithin: Int64) {
+        self.init(
+            start: retention.start, new: retention.new, end: retention.end, retained: retention.retained,
+            reactivated: retention.reactivated, rate: retention.rate, cohortRate: retention.cohortRate,
+            churnRate: retention.churnRate, lostRate: retention.lostRate,
+            activeWithinDays: Double(activeWithin) / 86_400)
     }
 }

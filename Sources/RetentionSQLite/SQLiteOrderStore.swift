@@ -442,7 +442,8 @@ public final class SQLiteOrderStore: SummarizingOrderStore, Sendable {
             """
         /// ``purchaseDays`` reading the rows in customer order through the covering `orders_by_customer` index
         /// (`+o.ts` keeps the time index out): for ranges holding most of the rows.
-        public static let purchaseDaysByCustomer = purchaseDays
+        public static let purchaseDaysByCustomer =
+            purchaseDays
             .replacing("ON o.ts >= z.starts AND o.ts < z.ends", with: "ON +o.ts >= z.starts AND +o.ts < z.ends")
             .replacing("WHERE o.ts >= ? AND o.ts < ?", with: "WHERE +o.ts >= ? AND +o.ts < ?")
     }

@@ -68,7 +68,8 @@ struct CrashSafetyTests {
                 let found = ordersByBatch[batch]?.count ?? 0
                 #expect(
                     found == Self.batchSize(batch),
-                    "run \(run) (seed \(Self.killSeed), kill after \(delay) us): acknowledged batch \(batch) has \(found) orders")
+                    "run \(run) (seed \(Self.killSeed), kill after \(delay) us): acknowledged batch \(batch) has "
+                        + "\(found) orders")
             }
             for (batch, indices) in ordersByBatch {
                 #expect(indices.count == Self.batchSize(batch), "run \(run): batch \(batch) is partial")

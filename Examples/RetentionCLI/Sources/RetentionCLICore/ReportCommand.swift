@@ -61,7 +61,7 @@ struct ReportCommand: AsyncParsableCommand {
             if let ledger {
                 data = RetentionReport.dataWindow(ledger, calendar: calendar)
             } else {
-                data = try await pushedDownDataWindow(store!, calendar: calendar)
+                data = RetentionReport.dataWindow(instants: try await orderInstantRange(of: store!), calendar: calendar)
             }
             let lower = from.map { calendar.startOfDay($0.date) } ?? data.lowerBound
             let upper = to.map { calendar.startOfDay($0.date) } ?? data.upperBound
@@ -95,18 +95,6 @@ struct ReportCommand: AsyncParsableCommand {
         case .text: writeText(report, to: out)
         case .html: out.line(HTMLReport(report, title: "Retention report: \(source.name)").html)
         }
-    }
-
-    /// Whole local days covering a store's orders, from its first and last order instants.
-    private func pushedDownDataWindow(_ store: any OrderStore, calendar: PeriodCalendar) async throws
-        -> Range<Timestamp>
-    {
-        guard let range = try await orderInstantRange(of: store) else {
-            return Timestamp(secondsSince1970: 0)..<Timestamp(secondsSince1970: 0)
-        }
-        let first = calendar.localDay(of: Timestamp(secondsSince1970: range.lowerBound))
-        let last = calendar.localDay(of: Timestamp(secondsSince1970: range.upperBound))
-        return calendar.startOfDay(first)..<calendar.startOfDay(last.adding(days: 1))
     }
 
     /// `figure,value` lines for every scalar of the report (nested names dotted); lists are left out.

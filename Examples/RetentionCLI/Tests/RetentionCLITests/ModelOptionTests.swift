@@ -8,12 +8,17 @@ import Testing
 
 /// The models' options end to end: Pareto/NBD and Gamma-Gamma output, the discount rate, the models' input.
 struct ModelOptionTests {
-    @Test func paretoNBDOnCDNOWMatchesThePublishedFit() async {
+    /// `retention fit` on CDNOW's calibration period as JSON: the whole object and its parameters.
+    static func fitCDNOW(_ model: String) async -> (fit: [String: Any], parameters: [String: Any]) {
         let result = await retention(
-            "fit", cdnowPath, "--model", "paretonbd", "--calibration-end", "1997-09-30", "--format", "json")
+            "fit", cdnowPath, "--model", model, "--calibration-end", "1997-09-30", "--format", "json")
         #expect(result.code == 0, "\(result.errors)")
         let fit = jsonObject(result.output)
-        let parameters = fit["parameters"] as? [String: Any] ?? [:]
+        return (fit, fit["parameters"] as? [String: Any] ?? [:])
+    }
+
+    @Test func paretoNBDOnCDNOWMatchesThePublishedFit() async {
+        let (fit, parameters) = await Self.fitCDNOW("paretonbd")
         #expect(Set(parameters.keys) == ["r", "alpha", "s", "beta"])
         #expect(rounded(parameters["r"], 3) == 0.553)
         #expect(rounded(parameters["s"], 3) == 0.606)
@@ -26,11 +31,7 @@ struct ModelOptionTests {
     }
 
     @Test func gammaGammaOnCDNOWMatchesThePublishedFit() async {
-        let result = await retention(
-            "fit", cdnowPath, "--model", "gammagamma", "--calibration-end", "1997-09-30", "--format", "json")
-        #expect(result.code == 0, "\(result.errors)")
-        let fit = jsonObject(result.output)
-        let parameters = fit["parameters"] as? [String: Any] ?? [:]
+        let (fit, parameters) = await Self.fitCDNOW("gammagamma")
         #expect(Set(parameters.keys) == ["p", "q", "gamma"])
         #expect(rounded(parameters["p"], 2) == 6.25)
         #expect(rounded(parameters["q"], 2) == 3.74)
@@ -42,14 +43,7 @@ struct ModelOptionTests {
         let result = await retention(
             "predict", cdnowPath, "--calibration-end", "1997-09-30", "--horizon-weeks", "39", "--discount-rate", "0.05")
         #expect(result.code == 0, "\(result.errors)")
-        let (ledger, _) = try CSVOrderReader.loadLedger(path: cdnowPath)
-        let split = try LedgerInput.calibrationHoldout(
-            ledger, calendar: .utc, calibrationEnd: CivilDate(year: 1997, month: 9, day: 30)!,
-            observationEnd: CivilDate(year: 1998, month: 6, day: 30)!, unit: .week)
-        let observations = split.rows.sorted { $0.customer.utf8.lexicographicallyPrecedes($1.customer.utf8) }
-            .map(\.calibration)
-        let bgnbd = BGNBDModel.fit(try BTYDData(observations)).model
-        let gammaGamma = try GammaGammaModel.fit(observations).model
+        let (split, bgnbd, gammaGamma) = try cdnowCalibrationFits()
         let customer = try #require(split.rows.first { $0.customer == "1" }).calibration
         let clv = try #require(
             CLV.customerLifetimeValue(

@@ -10,16 +10,7 @@ struct OptionCoverageTests {
     /// 2 Feb); customer 3 on Thursday 1 Jan, Friday 2 Jan (one week) and Monday 5 Jan; observation end Saturday
     /// 2015-02-07 (week of 2 Feb).
     @Test func summaryInCalendarWeeks() async {
-        let path = fixture(
-            """
-            order_id,customer_id,timestamp,amount
-            1,1,2015-02-01,10.00
-            2,1,2015-02-06,20.00
-            3,2,2015-01-01,5.00
-            4,3,2015-01-01,1.00
-            5,3,2015-01-02,2.00
-            6,3,2015-01-05,3.00
-            """)
+        let path = fixture(lifetimesTinyFixture)
         let result = await retention("summary", path, "--unit", "week", "--as-of", "2015-02-07")
         #expect(result.code == 0, "\(result.errors)")
         #expect(

@@ -114,16 +114,7 @@ struct ReportCommandTests {
 
 struct TableCommandTests {
     @Test func summaryInDaysOnLifetimesTinyFixture() async {
-        let path = fixture(
-            """
-            order_id,customer_id,timestamp,amount
-            1,1,2015-02-01,10.00
-            2,1,2015-02-06,20.00
-            3,2,2015-01-01,5.00
-            4,3,2015-01-01,1.00
-            5,3,2015-01-02,2.00
-            6,3,2015-01-05,3.00
-            """)
+        let path = fixture(lifetimesTinyFixture)
         let result = await retention("summary", path, "--unit", "day", "--as-of", "2015-02-07")
         #expect(result.code == 0)
         #expect(
@@ -221,15 +212,7 @@ struct ModelCommandTests {
         #expect(lines.first == "customer_id,p_alive,expected_purchases,expected_value,clv")
         #expect(lines.count == 1 + 2357)
         // Customer 1 computed with the library directly.
-        let (ledger, _) = try CSVOrderReader.loadLedger(path: cdnowPath)
-        let split = try LedgerInput.calibrationHoldout(
-            ledger, calendar: .utc, calibrationEnd: CivilDate(year: 1997, month: 9, day: 30)!,
-            observationEnd: CivilDate(year: 1998, month: 6, day: 30)!, unit: .week)
-        // The command fits on the customers sorted by id bytes.
-        let observations = split.rows.sorted { $0.customer.utf8.lexicographicallyPrecedes($1.customer.utf8) }
-            .map(\.calibration)
-        let bgnbd = BGNBDModel.fit(try BTYDData(observations)).model
-        let gammaGamma = try GammaGammaModel.fit(observations).model
+        let (split, bgnbd, gammaGamma) = try cdnowCalibrationFits()
         let customer = try #require(split.rows.first { $0.customer == "1" }).calibration
         #expect(customer.frequency == 2)
         let clv = try #require(

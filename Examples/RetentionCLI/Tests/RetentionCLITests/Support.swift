@@ -1,5 +1,8 @@
 import Foundation
 import RetentionCLICore
+import RetentionMetrics
+import RetentionModels
+import RetentionStorage
 
 /// What one run of the command printed and returned.
 struct CLIResult {
@@ -44,4 +47,29 @@ func rounded(_ value: Any?, _ places: Int) -> Double? {
     guard let value = value as? Double else { return nil }
     let scale = pow(10, Double(places))
     return (value * scale).rounded() / scale
+}
+
+/// lifetimes' own test fixture (`summary_data_from_transaction_data`): three customers, early 2015.
+let lifetimesTinyFixture = """
+    order_id,customer_id,timestamp,amount
+    1,1,2015-02-01,10.00
+    2,1,2015-02-06,20.00
+    3,2,2015-01-01,5.00
+    4,3,2015-01-01,1.00
+    5,3,2015-01-02,2.00
+    6,3,2015-01-05,3.00
+    """
+
+/// The CDNOW calibration split (to 1997-09-30, holdout to 1998-06-30, weeks) and the BG/NBD and Gamma-Gamma fits
+/// `predict` makes on it, computed with the library directly: the command fits on the customers sorted by id bytes.
+func cdnowCalibrationFits() throws -> (
+    split: CalibrationHoldout<String>, bgnbd: BGNBDModel, gammaGamma: GammaGammaModel
+) {
+    let (ledger, _) = try CSVOrderReader.loadLedger(path: cdnowPath)
+    let split = try LedgerInput.calibrationHoldout(
+        ledger, calendar: .utc, calibrationEnd: CivilDate(year: 1997, month: 9, day: 30)!,
+        observationEnd: CivilDate(year: 1998, month: 6, day: 30)!, unit: .week)
+    let observations = split.rows.sorted { $0.customer.utf8.lexicographicallyPrecedes($1.customer.utf8) }
+        .map(\.calibration)
+    return (split, BGNBDModel.fit(try BTYDData(observations)).model, try GammaGammaModel.fit(observations).model)
 }
