@@ -66,10 +66,9 @@ struct CrashSafetyTests {
             let last = acknowledged.last ?? -1
             for batch in 0..<(last + 1) {
                 let found = ordersByBatch[batch]?.count ?? 0
+                let context = "run \(run) (seed \(Self.killSeed), kill after \(delay) us)"
                 #expect(
-                    found == Self.batchSize(batch),
-                    "run \(run) (seed \(Self.killSeed), kill after \(delay) us): acknowledged batch \(batch) has "
-                        + "\(found) orders")
+                    found == Self.batchSize(batch), "\(context): acknowledged batch \(batch) has \(found) orders")
             }
             for (batch, indices) in ordersByBatch {
                 #expect(indices.count == Self.batchSize(batch), "run \(run): batch \(batch) is partial")
