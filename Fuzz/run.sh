@@ -33,7 +33,7 @@ fi
 out=.build/fuzz
 mkdir -p "$out/$harness-corpus" "$out/$harness-crashes"
 binary="$out/fuzz-$harness"
-swiftc -sanitize=fuzzer,address -parse-as-library -O -g -module-name Fuzz -swift-version 6 \
+swiftc -sanitize=fuzzer,address -parse-as-library -O -g -module-name Fuzz -package-name retention -swift-version 6 \
     "Fuzz/$file" "${sources[@]}" -o "$binary" 2> "$out/$harness-build.log" \
     || { cat "$out/$harness-build.log" >&2; exit 1; }
 # ld.gold warns "Cannot export local symbol '__asan_...'" for ASan's outlined checks: harmless, kept in the log.

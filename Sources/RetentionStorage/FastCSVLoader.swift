@@ -6,7 +6,6 @@ import Musl
 import Darwin
 #endif
 import Dispatch
-import RetentionMetrics
 
 // Pointers handed to the two threads of `DispatchQueue.concurrentPerform`. `@unchecked Sendable` is safe because
 // (1) each iteration reads or writes only its own elements (its half of the range, or its own slot), never one the
