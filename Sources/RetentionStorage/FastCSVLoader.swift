@@ -682,12 +682,16 @@ enum FastCSVLoader {
         if negative { i = 1 }
         var value: Int64 = 0
         let integerStart = i
+        // At most 18 digits in all (10^18 < Int64.max), so no step below can overflow; longer amounts go to the
+        // exact parser, which reports an overflow as such (fuzzing found the trap this bound prevents).
+        let maximumIntegerDigits = min(15, 18 - minorDigits)
         while i < n, b[i] &- 0x30 < 10 {
+            guard i - integerStart < maximumIntegerDigits else { return nil }
             value = value * 10 + Int64(b[i] &- 0x30)
             i += 1
         }
         let integerDigits = i - integerStart
-        guard integerDigits >= 1, integerDigits <= 15 else { return nil }
+        guard integerDigits >= 1 else { return nil }
         var decimals = 0
         if i < n {
             guard b[i] == 0x2E else { return nil }

@@ -182,6 +182,28 @@ struct FastCSVLoaderTests {
         if let fast { #expect(fast == (try? AmountParser.minorUnits(text, minorUnitDigits: 2))) }
     }
 
+    /// Regression (libFuzzer, csv harness, 2026-12-02): a 28-digit amount trapped on `Int64` overflow in the fast
+    /// path before its digit bound was checked. Every length up to 30 digits, with and without decimals, in every
+    /// currency precision: the fast path never traps and agrees with the exact parser whenever it answers.
+    @Test func longAmountsNeverTrapAndAgreeWithTheExactParser() throws {
+        for minorDigits in 0...4 {
+            for length in 1...30 {
+                let digits = String(repeating: "9", count: length)
+                for text in [digits, digits + ".0", "-" + digits, "1" + String(repeating: "6", count: length - 1) + ".0"]
+                {
+                    let fast = Array(text.utf8).withUnsafeBufferPointer {
+                        FastCSVLoader.plainAmount($0, minorDigits: minorDigits)
+                    }
+                    let exact = try? AmountParser.minorUnits(text, minorUnitDigits: minorDigits)
+                    if let fast { #expect(fast == exact, "\(text), \(minorDigits) digits") }
+                }
+            }
+        }
+        let text = standardHeader + "0,a,2024-01-01,1666666666666666666666666666.0\n1,b,2024-01-02,2.50\n"
+        try expectSameAsReference(Array(text.utf8), FastCSVLoaderTests.skip)
+        #expect(throws: InputError.self) { try CSVOrderReader.loadLedger(bytes: Array(text.utf8)) }
+    }
+
     /// Loads `bytes` from a file split into two halves at every position (`Split(threshold: 0, position:)`) and
     /// expects the reference's outcome each time; returns how often each way of reading the halves was taken.
     @discardableResult
