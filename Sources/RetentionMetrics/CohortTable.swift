@@ -37,7 +37,8 @@ public struct CohortTable: Sendable, Codable, Hashable {
         /// - Precondition: `size > 0` and `0 <= active <= size` (a table has no row for an empty cohort, so its
         ///   retention is never 0 / 0).
         public init(cohort: Period, offset: Int, active: Int, size: Int) {
-            precondition(size > 0 && (0...size).contains(active), "a cohort cell needs size > 0 and 0 <= active <= size")
+            precondition(
+                size > 0 && (0...size).contains(active), "a cohort cell needs size > 0 and 0 <= active <= size")
             self.cohort = cohort
             self.offset = offset
             self.active = active

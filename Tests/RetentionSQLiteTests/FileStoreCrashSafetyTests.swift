@@ -106,7 +106,9 @@ struct FileStoreCrashSafetyTests {
             totalAcknowledged += acknowledged.count
             #expect(acknowledged == Array(0..<acknowledged.count), "run \(run): acknowledgements out of order")
             let last = acknowledged.last ?? -1
-            let context = "\(kind) run \(run) (seed \(CrashSafetyTests.killSeed), kill after \(delay) us, \(acknowledged.count) acknowledged)"
+            let seed = CrashSafetyTests.killSeed
+            let acknowledgedCount = acknowledged.count
+            let context = "\(kind) run \(run) (seed \(seed), kill after \(delay) us, \(acknowledgedCount) acknowledged)"
 
             // Killed before the writer even created the file (a slow start on a loaded machine).
             let created = FileManager.default.fileExists(atPath: path)

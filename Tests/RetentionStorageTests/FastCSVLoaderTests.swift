@@ -189,8 +189,8 @@ struct FastCSVLoaderTests {
         for minorDigits in 0...4 {
             for length in 1...30 {
                 let digits = String(repeating: "9", count: length)
-                for text in [digits, digits + ".0", "-" + digits, "1" + String(repeating: "6", count: length - 1) + ".0"]
-                {
+                let sixes = "1" + String(repeating: "6", count: length - 1) + ".0"
+                for text in [digits, digits + ".0", "-" + digits, sixes] {
                     let fast = Array(text.utf8).withUnsafeBufferPointer {
                         FastCSVLoader.plainAmount($0, minorDigits: minorDigits)
                     }
