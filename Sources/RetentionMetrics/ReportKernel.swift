@@ -1,3 +1,10 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Dispatch
 
 // The fused kernel behind ``RetentionReport``: one pass over the order columns fills a 64-byte state per
@@ -99,24 +106,27 @@ struct PeriodMapper {
     var periodCount: Int { Int(periodOfLocal.last!) + 1 }
 }
 
-/// One customer's running state in the kernel: 64 bytes, one cache line.
+/// One customer's running state in the kernel: 64 bytes, one cache line. Every field starts at zero, so the
+/// states come from zero-filled memory (fresh pages from `calloc`, no pass that writes initial values): instants
+/// and periods are stored as keys that are 0 for "none" and grow in the direction that wins.
 struct KernelCustomer {
-    /// Earliest purchase instant (all rows), `Int64.max` without purchases.
-    var firstInstant: Int64 = .max
-    /// Sum of the purchases at `firstInstant`.
+    /// `KernelBounds.firstBias - instant` of the earliest purchase (all rows): larger is earlier, 0 without
+    /// purchases.
+    var firstKey: Int64 = 0
+    /// Sum of the purchases at the earliest instant.
     var firstAmount: Int64 = 0
-    /// Last purchase instant before the cutoff, `Int64.min` without one.
-    var rfmLast: Int64 = .min
+    /// `instant - KernelBounds.lastBias` of the last purchase before the cutoff, 0 without one.
+    var lastKey: Int64 = 0
     /// Purchases (plus refunds under `.net`) before the cutoff.
     var rfmAmount: Int64 = 0
-    /// Eligible amounts (before the cutoff, under the refund policy) in period `firstPeriod`.
+    /// Eligible amounts (before the cutoff, under the refund policy) in the period of the earliest purchase.
     var firstPeriodAmount: Int64 = 0
     /// Bit p: a purchase before the cutoff in relative period p (p < 64; higher words live apart).
     var periodBits: UInt64 = 0
     var firstCount: Int32 = 0
     var rfmPurchases: Int32 = 0
-    /// Relative period of the earliest purchase, `Int32.max` without purchases.
-    var firstPeriod: Int32 = .max
+    /// `periodCount - relative period` of the earliest purchase (larger is earlier), 0 without purchases.
+    var firstPeriodKey: Int32 = 0
     /// Bits: 1 active at start, 2 active at end, 4 purchase in window, 8 purchase before window,
     /// 16 two or more purchases in window, 32 purchase in the limit period at or after the cutoff,
     /// 64 irregular (an eligible refund before the first purchase period was known).
@@ -169,61 +179,86 @@ extension RetentionReport {
         guard words <= 16 else { return nil }
 
         let customerCount = columns.customerCount
-        var states = [KernelCustomer](repeating: KernelCustomer(), count: customerCount)
-        var extraBits = [UInt64](repeating: 0, count: words > 1 ? customerCount * (words - 1) : 0)
         let periodCount = mapper.periodCount
+        // Zero-filled, page by page as the row pass first touches them (see `KernelCustomer`).
+        let stateMemory = ZeroedBuffer<KernelCustomer>(count: customerCount)
+        let extraMemory = ZeroedBuffer<UInt64>(count: words > 1 ? customerCount * (words - 1) : 0)
         let bounds = KernelBounds(
             windowLow: window.lowerBound.secondsSince1970, windowHigh: window.upperBound.secondsSince1970,
             startLow: atStart.lowerBound.secondsSince1970, startHigh: atStart.upperBound.secondsSince1970,
             endLow: atEnd.lowerBound.secondsSince1970, endHigh: atEnd.upperBound.secondsSince1970,
-            cutoff: cutoff, limit: limit, words: words, net: options.refunds == .net)
+            cutoff: cutoff, limit: limit, words: words, net: options.refunds == .net,
+            firstBias: range.upperBound + 1, lastBias: range.lowerBound - 1, periodCount: periodCount)
 
         // Pass 1: rows, split by customer number between two workers.
         let workers = customerCount >= 65_536 && columns.count >= 262_144 ? 2 : 1
         var partials = [KernelTotals](repeating: KernelTotals(periodCount: periodCount), count: workers)
-        states.withUnsafeMutableBufferPointer { stateBuffer in
-            extraBits.withUnsafeMutableBufferPointer { extraBuffer in
-                partials.withUnsafeMutableBufferPointer { partialBuffer in
-                    let shared = (
-                        SharedPointer(base: stateBuffer.baseAddress!),
-                        SharedPointer(base: extraBuffer.baseAddress ?? UnsafeMutablePointer(bitPattern: 8)!),
-                        SharedPointer(base: partialBuffer.baseAddress!)
-                    )
-                    let split = Int32(customerCount / workers)
-                    DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                        let low: Int32 = worker == 0 ? 0 : split
-                        let high: Int32 = worker == workers - 1 ? Int32(customerCount) : split
-                        shared.2.base[worker] = scanRows(
-                            columns, mapper: mapper, bounds: bounds, customers: low..<high, states: shared.0.base,
-                            extraBits: shared.1.base, periodCount: periodCount)
-                    }
-                }
+        let states = SharedPointer(base: stateMemory.base)
+        let extraBits = SharedPointer(base: extraMemory.base)
+        partials.withUnsafeMutableBufferPointer { partialBuffer in
+            let partialsOut = SharedPointer(base: partialBuffer.baseAddress!)
+            let split = Int32(customerCount / workers)
+            DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                let low: Int32 = worker == 0 ? 0 : split
+                let high: Int32 = worker == workers - 1 ? Int32(customerCount) : split
+                partialsOut.base[worker] = scanRows(
+                    columns, mapper: mapper, bounds: bounds, customers: low..<high, states: states.base,
+                    extraBits: extraBits.base, periodCount: periodCount)
             }
         }
         var totals = partials[0]
         for partial in partials.dropFirst() { totals.merge(partial) }
 
-        // Pass 2: customers.
-        let customerPass = states.withUnsafeBufferPointer { stateBuffer in
-            extraBits.withUnsafeBufferPointer { extraBuffer in
-                scanCustomers(
-                    stateBuffer, extraBits: extraBuffer, bounds: bounds, periodCount: periodCount, mapper: mapper,
-                    calendar: calendar, asOfDay: asOfDay.daysSince1970)
+        // Pass 2: customers, split in halves between two workers; each gathers the money of its purchasers into
+        // its own part of `monetary`.
+        let customerWorkers = customerCount >= 131_072 ? 2 : 1
+        let customerSplit = customerCount / customerWorkers
+        let monetaryMemory = UnsafeMutablePointer<Int64>.allocate(capacity: Swift.max(customerCount, 1))
+        defer { monetaryMemory.deallocate() }
+        let monetary = SharedPointer(base: monetaryMemory)
+        var customerPasses = [CustomerPass?](repeating: nil, count: customerWorkers)
+        customerPasses.withUnsafeMutableBufferPointer { passBuffer in
+            let passesOut = SharedPointer(base: passBuffer.baseAddress!)
+            DispatchQueue.concurrentPerform(iterations: customerWorkers) { worker in
+                let low = worker == 0 ? 0 : customerSplit
+                let high = worker == customerWorkers - 1 ? customerCount : customerSplit
+                passesOut.base[worker] = mapper.withUnsafeMapper { map in
+                    scanCustomers(
+                        states.base, customers: low..<high, extraBits: extraBits.base, bounds: bounds,
+                        periodCount: periodCount, map: map, localDays: mapper.periodOfLocal.count,
+                        monetary: monetary.base + low)
+                }
             }
         }
+        var customerPass = customerPasses[0]!
+        if customerWorkers > 1 {
+            let second = customerPasses[1]!
+            // The second half's money follows the first's.
+            _ = memmove(
+                monetaryMemory + customerPass.purchasers, monetaryMemory + customerSplit,
+                second.purchasers * MemoryLayout<Int64>.stride)
+            customerPass.merge(second)
+        }
+        customerPasses = []
+        let segments = kernelSegments(
+            states.base, count: customerCount,
+            monetary: UnsafeBufferPointer(start: monetaryMemory, count: customerPass.purchasers), pass: customerPass,
+            bounds: bounds, mapper: mapper, asOfDay: asOfDay.daysSince1970, bins: options.bins,
+            segmentation: options.segmentation, workers: customerWorkers)
         // Irregular customers (a refund seen before their first purchase period): exact split, one more pass.
         if customerPass.irregularCustomers > 0 {
-            states.withUnsafeBufferPointer { stateBuffer in
-                rescanIrregular(columns, mapper: mapper, bounds: bounds, states: stateBuffer, totals: &totals)
-            }
+            rescanIrregular(
+                columns, mapper: mapper, bounds: bounds,
+                states: UnsafeBufferPointer(start: states.base, count: customerCount), totals: &totals)
         }
         return try RetentionReport(
-            fused: totals, customers: customerPass, columns: columns, options: options, window: window,
-            activeWithin: activeWithin, asOfDay: asOfDay, mapper: mapper, limit: limit)
+            fused: totals, customers: customerPass, segments: segments, columns: columns, options: options,
+            window: window, activeWithin: activeWithin, asOfDay: asOfDay, mapper: mapper, limit: limit)
     }
 
     private init(
-        fused totals: KernelTotals, customers pass: CustomerPass, columns: OrderColumns, options: Options,
+        fused totals: KernelTotals, customers pass: CustomerPass, segments: [RFMSegmentSize], columns: OrderColumns,
+        options: Options,
         window: Range<Timestamp>, activeWithin: Int64, asOfDay: CivilDate, mapper: PeriodMapper, limit: Int64
     ) throws {
         let calendar = options.calendar
@@ -297,7 +332,7 @@ extension RetentionReport {
             }
         }
         cohorts = cells
-        segments = pass.segments(options.segmentation, bins: options.bins)
+        self.segments = segments
         var series: [PeriodRevenue] = []
         // As in the reference: the series ends at the as-of day's period (`limit`, relative to `base`).
         if let first = pass.firstPurchasePeriod, let last = totals.lastPurchasePeriod,
@@ -364,6 +399,11 @@ struct KernelBounds {
     var limit: Int64
     var words: Int
     var net: Bool
+    /// `firstKey = firstBias - instant` (>= 1 for instants up to the latest), `lastKey = instant - lastBias`
+    /// (>= 1 from the earliest on), `firstPeriodKey = periodCount - period` (>= 1).
+    var firstBias: Int64
+    var lastBias: Int64
+    var periodCount: Int
 }
 
 /// Per-worker totals of the row pass.
@@ -409,9 +449,15 @@ private func instantRange(_ values: UnsafeBufferPointer<Int64>) -> ClosedRange<I
 
 @inline(__always)
 private func relativePeriod(_ instant: Int64, _ mapper: UnsafeMapper) -> Int {
+    Int(mapper.periodOfLocal[localDayIndex(instant, mapper)])
+}
+
+/// The local day of `instant` (``PeriodCalendar/localDayNumber(of:)``) minus the mapper's `localBase`.
+@inline(__always)
+private func localDayIndex(_ instant: Int64, _ mapper: UnsafeMapper) -> Int {
     let day = Int(floorDiv(instant, 86_400) - mapper.utcBase)
     let offset = Int64(instant < mapper.transition[day] ? mapper.offsetBefore[day] : mapper.offsetAfter[day])
-    return Int(mapper.periodOfLocal[Int(floorDiv(instant + offset, 86_400) - mapper.localBase)])
+    return Int(floorDiv(instant + offset, 86_400) - mapper.localBase)
 }
 
 /// The mapper's tables as raw pointers, for the hot loops.
@@ -477,11 +523,12 @@ private func scanRows(
                                 purchases += 1
                                 purchaseAmount += amount
                                 if period > lastPeriod { lastPeriod = period }
-                                if instant < state.pointee.firstInstant {
-                                    state.pointee.firstInstant = instant
+                                let firstKey = bounds.firstBias - instant
+                                if firstKey > state.pointee.firstKey {
+                                    state.pointee.firstKey = firstKey
                                     state.pointee.firstCount = 1
                                     state.pointee.firstAmount = amount
-                                } else if instant == state.pointee.firstInstant {
+                                } else if firstKey == state.pointee.firstKey {
                                     state.pointee.firstCount += 1
                                     state.pointee.firstAmount += amount
                                 }
@@ -489,7 +536,8 @@ private func scanRows(
                                 if beforeCutoff {
                                     state.pointee.rfmPurchases += 1
                                     state.pointee.rfmAmount += amount
-                                    if instant > state.pointee.rfmLast { state.pointee.rfmLast = instant }
+                                    let lastKey = instant - bounds.lastBias
+                                    if lastKey > state.pointee.lastKey { state.pointee.lastKey = lastKey }
                                     if period < 64 {
                                         state.pointee.periodBits |= 1 << UInt64(period)
                                     } else {
@@ -508,21 +556,21 @@ private func scanRows(
                                 if instant >= bounds.startLow && instant < bounds.startHigh { flags |= KernelFlags.atStart }
                                 if instant >= bounds.endLow && instant < bounds.endHigh { flags |= KernelFlags.atEnd }
                                 state.pointee.flags = flags
-                                let first = Int(state.pointee.firstPeriod)
-                                if period < first {
-                                    state.pointee.firstPeriod = Int32(period)
+                                let periodKey = Int32(truncatingIfNeeded: bounds.periodCount - period)
+                                if periodKey > state.pointee.firstPeriodKey {
+                                    state.pointee.firstPeriodKey = periodKey
                                     state.pointee.firstPeriodAmount = eligible ? amount : 0
-                                } else if period == first && eligible {
+                                } else if periodKey == state.pointee.firstPeriodKey && eligible {
                                     state.pointee.firstPeriodAmount += amount
                                 }
                             } else if bounds.net {
                                 if beforeCutoff { state.pointee.rfmAmount += amount }
                                 if inWindow { windowRevenue += amount }
                                 if eligible {
-                                    let first = Int(state.pointee.firstPeriod)
-                                    if period == first {
+                                    let periodKey = Int32(truncatingIfNeeded: bounds.periodCount - period)
+                                    if periodKey == state.pointee.firstPeriodKey {
                                         state.pointee.firstPeriodAmount += amount
-                                    } else if period < first {
+                                    } else if periodKey > state.pointee.firstPeriodKey {
                                         state.pointee.flags |= KernelFlags.irregular
                                     }
                                 }
@@ -558,7 +606,8 @@ private func rescanIrregular(
             let amount = columns.amounts[row]
             guard instant < bounds.cutoff, amount >= 0 || bounds.net else { continue }
             let period = relativePeriod(instant, map)
-            let first = Int(states[customer].firstPeriod)
+            // A customer without purchases has key 0: `first` is past every period.
+            let first = bounds.periodCount - Int(states[customer].firstPeriodKey)
             if period < first {
                 totals.irregularExcluded[period] += amount
             } else if period == first {
@@ -568,7 +617,10 @@ private func rescanIrregular(
     }
 }
 
-/// What the customer pass gathers.
+/// Purchase counts below this are counted in a table; larger ones (rare) are kept one by one.
+let kernelFrequencyCap = 4_096
+
+/// What the customer pass gathers over a range of customers; the two workers' passes merge.
 struct CustomerPass {
     var flagCounts = [Int](repeating: 0, count: 64)
     var firstPurchases = 0
@@ -581,41 +633,180 @@ struct CustomerPass {
     var cohortSizes: [Int]
     /// `cohortActive[cohort * (limit + 1) + period]`.
     var cohortActive: [Int]
-    var recency: [Int64] = []
-    var frequency: [Int64] = []
-    var monetary: [Int64] = []
+    /// Customers with a purchase before the cutoff: the RFM population.
+    var purchasers = 0
+    /// Purchasers by the local day of their last purchase before the cutoff (index: day - `localBase`).
+    var lastDays: [Int]
+    /// Purchasers by number of purchases before the cutoff, below ``kernelFrequencyCap``.
+    var frequencies: [Int]
+    /// Larger purchase counts, one entry per purchaser.
+    var largeFrequencies: [Int64] = []
 
-    /// Segment sizes of the RFM scores (`.share` binning), as ``RFMSegmentation/sizes(of:)`` counts them.
-    func segments(_ segmentation: RFMSegmentation, bins: Int) -> [RFMSegmentSize] {
-        precondition(bins >= 1, "RFMScores needs at least one bin")
-        let (names, position) = segmentation.namesInOrder()
-        var counts = [Int](repeating: 0, count: names.count)
-        let count = recency.count
-        if count > 0 {
-            let recencyCuts = shareCuts(recency, bins: bins)
-            let frequencyCuts = shareCuts(frequency, bins: bins)
-            let monetaryCuts = shareCuts(monetary, bins: bins)
-            // Scores are 1...bins: a lookup table of segment positions when it is small.
-            let side = bins + 1
-            var table = [Int](repeating: -1, count: bins <= 32 ? side * side * side : 0)
-            func slot(_ r: Int, _ f: Int, _ m: Int) -> Int {
-                if !table.isEmpty {
-                    let key = (r * side + f) * side + m
-                    if table[key] < 0 {
-                        table[key] = position[segmentation.segment(recency: r, frequency: f, monetary: m)]!
-                    }
-                    return table[key]
+    init(periodCount: Int, width: Int, localDays: Int) {
+        newRevenue = [Int64](repeating: 0, count: periodCount)
+        newCounts = [Int](repeating: 0, count: periodCount)
+        returningCounts = newCounts
+        cohortSizes = [Int](repeating: 0, count: width)
+        cohortActive = [Int](repeating: 0, count: width * width)
+        lastDays = [Int](repeating: 0, count: localDays)
+        frequencies = [Int](repeating: 0, count: kernelFrequencyCap)
+    }
+
+    /// Adds the pass over other customers.
+    mutating func merge(_ other: CustomerPass) {
+        func add<T: AdditiveArithmetic>(_ mine: inout [T], _ theirs: [T]) {
+            mine.withUnsafeMutableBufferPointer { mine in
+                theirs.withUnsafeBufferPointer { theirs in
+                    for index in mine.indices { mine[index] += theirs[index] }
                 }
-                return position[segmentation.segment(recency: r, frequency: f, monetary: m)]!
-            }
-            for index in 0..<count {
-                let r = bins - cutsBelow(Double(recency[index]), recencyCuts)
-                let f = 1 + cutsBelow(Double(frequency[index]), frequencyCuts)
-                let m = 1 + cutsBelow(Double(monetary[index]), monetaryCuts)
-                counts[slot(r, f, m)] += 1
             }
         }
-        return zip(names, counts).map { RFMSegmentSize(name: $0, customers: $1) }
+        add(&flagCounts, other.flagCounts)
+        firstPurchases += other.firstPurchases
+        firstAmount += other.firstAmount
+        irregularCustomers += other.irregularCustomers
+        if let theirs = other.firstPurchasePeriod { firstPurchasePeriod = min(firstPurchasePeriod ?? theirs, theirs) }
+        add(&newRevenue, other.newRevenue)
+        add(&newCounts, other.newCounts)
+        add(&returningCounts, other.returningCounts)
+        add(&cohortSizes, other.cohortSizes)
+        add(&cohortActive, other.cohortActive)
+        purchasers += other.purchasers
+        add(&lastDays, other.lastDays)
+        add(&frequencies, other.frequencies)
+        largeFrequencies += other.largeFrequencies
+    }
+}
+
+/// Segment sizes of the RFM scores (`.share` binning), as ``RFMSegmentation/sizes(of:)`` counts them: recency and
+/// frequency cut points from the pass's histograms, monetary ones by bucket selection over `monetary`, then one
+/// pass over the customers (split between `workers`) that scores each purchaser from tables.
+private func kernelSegments(
+    _ states: UnsafeMutablePointer<KernelCustomer>, count customerCount: Int, monetary: UnsafeBufferPointer<Int64>,
+    pass: CustomerPass, bounds: KernelBounds, mapper: PeriodMapper, asOfDay: Int64, bins: Int,
+    segmentation: RFMSegmentation, workers: Int
+) -> [RFMSegmentSize] {
+    precondition(bins >= 1, "RFMScores needs at least one bin")
+    let (names, position) = segmentation.namesInOrder()
+    var counts = [Int](repeating: 0, count: names.count)
+    guard pass.purchasers > 0 else { return zip(names, counts).map { RFMSegmentSize(name: $0, customers: $1) } }
+    let localBase = mapper.localBase
+    // Recency ascending = last purchase day descending.
+    var recency: [(value: Int64, count: Int64)] = []
+    for index in pass.lastDays.indices.reversed() where pass.lastDays[index] > 0 {
+        recency.append((asOfDay - (localBase + Int64(index)), Int64(pass.lastDays[index])))
+    }
+    var frequency: [(value: Int64, count: Int64)] = []
+    for value in pass.frequencies.indices where pass.frequencies[value] > 0 {
+        frequency.append((Int64(value), Int64(pass.frequencies[value])))
+    }
+    for value in pass.largeFrequencies.sorted() {
+        if let last = frequency.last, last.value == value {
+            frequency[frequency.count - 1].count += 1
+        } else {
+            frequency.append((value, 1))
+        }
+    }
+    let recencyCuts = histogramShareCuts(recency, count: pass.purchasers, bins: bins)
+    let frequencyCuts = histogramShareCuts(frequency, count: pass.purchasers, bins: bins)
+    let monetaryCuts = bucketShareCuts(monetary, bins: bins)
+    // Scores by last purchase day and by purchase count; the segment of every score triple when `bins` is small.
+    let recencyScore = pass.lastDays.indices.map {
+        Int32(bins - cutsBelow(Double(asOfDay - (localBase + Int64($0))), recencyCuts))
+    }
+    let frequencyScore = (0..<kernelFrequencyCap).map { Int32(1 + cutsBelow(Double($0), frequencyCuts)) }
+    let side = bins + 1
+    var segmentTable = [Int32]()
+    if bins <= 32 {
+        segmentTable = [Int32](repeating: 0, count: side * side * side)
+        for r in 1...bins {
+            for f in 1...bins {
+                for m in 1...bins {
+                    segmentTable[(r * side + f) * side + m] =
+                        Int32(position[segmentation.segment(recency: r, frequency: f, monetary: m)]!)
+                }
+            }
+        }
+    }
+    let table = segmentTable
+    let width = names.count
+    let parts = table.isEmpty ? 1 : workers
+    var partCounts = [Int](repeating: 0, count: parts * width)
+    let split = customerCount / parts
+    let shared = SharedPointer(base: states)
+    partCounts.withUnsafeMutableBufferPointer { partBuffer in
+        let out = SharedPointer(base: partBuffer.baseAddress!)
+        DispatchQueue.concurrentPerform(iterations: parts) { worker in
+            let low = worker == 0 ? 0 : split
+            let high = worker == parts - 1 ? customerCount : split
+            let counts = out.base + worker * width
+            mapper.withUnsafeMapper { map in
+                recencyScore.withUnsafeBufferPointer { recencyScore in
+                    frequencyScore.withUnsafeBufferPointer { frequencyScore in
+                        table.withUnsafeBufferPointer { table in
+                            for customer in low..<high {
+                                let state = shared.base[customer]
+                                guard state.lastKey != 0 else { continue }
+                                let r = Int(recencyScore[localDayIndex(state.lastKey + bounds.lastBias, map)])
+                                let purchases = Int(state.rfmPurchases)
+                                let f =
+                                    purchases < kernelFrequencyCap
+                                    ? Int(frequencyScore[purchases]) : 1 + cutsBelow(Double(purchases), frequencyCuts)
+                                let m = 1 + cutsBelow(Double(state.rfmAmount), monetaryCuts)
+                                if table.isEmpty {
+                                    counts[position[segmentation.segment(recency: r, frequency: f, monetary: m)]!] += 1
+                                } else {
+                                    counts[Int(table[(r * side + f) * side + m])] += 1
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    for part in 0..<parts {
+        for slot in 0..<width { counts[slot] += partCounts[part * width + slot] }
+    }
+    return zip(names, counts).map { RFMSegmentSize(name: $0, customers: $1) }
+}
+
+/// Zero-filled memory for `count` values of a type whose all-zero bit pattern is a valid value: fresh pages the
+/// kernel zeroes on first touch, so no pass writes initial values. Blocks of 8 MiB and more are mapped directly
+/// and, on Linux, marked for transparent huge pages (one fault per 2 MiB instead of per 4 KiB: on 213 MB of
+/// customer state that is the difference between 52,000 page faults and about 100); smaller ones come from
+/// `calloc`.
+final class ZeroedBuffer<T>: @unchecked Sendable {
+    let base: UnsafeMutablePointer<T>
+    /// The mapped length, 0 when the memory came from `calloc`.
+    private let mappedBytes: Int
+
+    init(count: Int) {
+        // One element at least, so that `base` is never null.
+        let count = Swift.max(count, 1)
+        let bytes = count * MemoryLayout<T>.stride
+        #if os(Linux)
+        if bytes >= 8 << 20, let memory = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
+            memory != UnsafeMutableRawPointer(bitPattern: -1)
+        {
+            _ = madvise(memory, bytes, Int32(MADV_HUGEPAGE))
+            base = memory.bindMemory(to: T.self, capacity: count)
+            mappedBytes = bytes
+            return
+        }
+        #endif
+        base = calloc(count, MemoryLayout<T>.stride)!.bindMemory(to: T.self, capacity: count)
+        mappedBytes = 0
+    }
+
+    deinit {
+        #if os(Linux)
+        if mappedBytes > 0 {
+            _ = munmap(UnsafeMutableRawPointer(base), mappedBytes)
+            return
+        }
+        #endif
+        free(base)
     }
 }
 
@@ -706,66 +897,73 @@ func orderStatistics(_ values: [Int64], ranks: [Int]) -> [Int: Int64] {
     return result
 }
 
-/// The customer pass.
+/// The customer pass over `range` (one worker's part): cohort and revenue totals, the RFM histograms, and the
+/// purchasers' money written to `monetary[0..<purchasers]`.
 private func scanCustomers(
-    _ states: UnsafeBufferPointer<KernelCustomer>, extraBits: UnsafeBufferPointer<UInt64>, bounds: KernelBounds,
-    periodCount: Int, mapper: PeriodMapper, calendar: PeriodCalendar, asOfDay: Int64
+    _ states: UnsafeMutablePointer<KernelCustomer>, customers range: Range<Int>, extraBits: UnsafeMutablePointer<UInt64>,
+    bounds: KernelBounds, periodCount: Int, map: UnsafeMapper, localDays: Int, monetary: UnsafeMutablePointer<Int64>
 ) -> CustomerPass {
     let limit = Int(bounds.limit)
     let width = max(limit + 1, 0)
-    var pass = CustomerPass(
-        newRevenue: [Int64](repeating: 0, count: periodCount), newCounts: [Int](repeating: 0, count: periodCount),
-        returningCounts: [Int](repeating: 0, count: periodCount),
-        cohortSizes: [Int](repeating: 0, count: width), cohortActive: [Int](repeating: 0, count: width * width))
-    pass.recency.reserveCapacity(states.count)
-    pass.frequency.reserveCapacity(states.count)
-    pass.monetary.reserveCapacity(states.count)
+    var pass = CustomerPass(periodCount: periodCount, width: width, localDays: localDays)
     let extraWords = bounds.words - 1
     var firstPeriod = Int.max
     var flagCounts = [Int](repeating: 0, count: 128)
-    for (customer, state) in states.enumerated() {
-        flagCounts[Int(state.flags & 0x7F)] += 1
-        guard state.firstInstant != .max else { continue }
-        pass.firstPurchases += Int(state.firstCount)
-        pass.firstAmount += state.firstAmount
-        let first = Int(state.firstPeriod)
-        firstPeriod = min(firstPeriod, first)
-        if state.flags & KernelFlags.irregular == 0 {
-            pass.newRevenue[first] += state.firstPeriodAmount
-        }
-        // Periods with a purchase before the cutoff: all >= first, all <= limit.
-        var word = 0
-        var bits = state.periodBits
-        let cohortRow = first * width
-        let inCohort = first <= limit
-        if inCohort { pass.cohortSizes[first] += 1 }
-        while true {
-            while bits != 0 {
-                let period = word * 64 + bits.trailingZeroBitCount
-                bits &= bits - 1
-                if period == first {
-                    pass.newCounts[period] += 1
-                } else {
-                    pass.returningCounts[period] += 1
+    var purchasers = 0
+    pass.lastDays.withUnsafeMutableBufferPointer { lastDays in
+        pass.frequencies.withUnsafeMutableBufferPointer { frequencies in
+            for customer in range {
+                let state = states[customer]
+                flagCounts[Int(state.flags & 0x7F)] += 1
+                guard state.firstKey != 0 else { continue }
+                pass.firstPurchases += Int(state.firstCount)
+                pass.firstAmount += state.firstAmount
+                let first = bounds.periodCount - Int(state.firstPeriodKey)
+                firstPeriod = min(firstPeriod, first)
+                if state.flags & KernelFlags.irregular == 0 {
+                    pass.newRevenue[first] += state.firstPeriodAmount
                 }
-                if inCohort { pass.cohortActive[cohortRow + period] += 1 }
+                // Periods with a purchase before the cutoff: all >= first, all <= limit.
+                var word = 0
+                var bits = state.periodBits
+                let cohortRow = first * width
+                let inCohort = first <= limit
+                if inCohort { pass.cohortSizes[first] += 1 }
+                while true {
+                    while bits != 0 {
+                        let period = word * 64 + bits.trailingZeroBitCount
+                        bits &= bits - 1
+                        if period == first {
+                            pass.newCounts[period] += 1
+                        } else {
+                            pass.returningCounts[period] += 1
+                        }
+                        if inCohort { pass.cohortActive[cohortRow + period] += 1 }
+                    }
+                    word += 1
+                    guard word < bounds.words else { break }
+                    bits = extraBits[customer * extraWords + word - 1]
+                }
+                if inCohort && state.flags & KernelFlags.limitExtra != 0 {
+                    let period = limit
+                    let has =
+                        period < 64
+                        ? state.periodBits & (1 << UInt64(period)) != 0
+                        : extraBits[customer * extraWords + period / 64 - 1] & (1 << UInt64(period % 64)) != 0
+                    if !has { pass.cohortActive[cohortRow + period] += 1 }
+                }
+                if state.lastKey != 0 {
+                    lastDays[localDayIndex(state.lastKey + bounds.lastBias, map)] += 1
+                    let purchases = Int(state.rfmPurchases)
+                    if purchases < kernelFrequencyCap {
+                        frequencies[purchases] += 1
+                    } else {
+                        pass.largeFrequencies.append(Int64(purchases))
+                    }
+                    monetary[purchasers] = state.rfmAmount
+                    purchasers += 1
+                }
             }
-            word += 1
-            guard word < bounds.words else { break }
-            bits = extraBits[customer * extraWords + word - 1]
-        }
-        if inCohort && state.flags & KernelFlags.limitExtra != 0 {
-            let period = limit
-            let has =
-                period < 64
-                ? state.periodBits & (1 << UInt64(period)) != 0
-                : extraBits[customer * extraWords + period / 64 - 1] & (1 << UInt64(period % 64)) != 0
-            if !has { pass.cohortActive[cohortRow + period] += 1 }
-        }
-        if state.rfmLast != .min {
-            pass.recency.append(asOfDay - calendar.localDayNumber(of: state.rfmLast))
-            pass.frequency.append(Int64(state.rfmPurchases))
-            pass.monetary.append(state.rfmAmount)
         }
     }
     for flags in 0..<128 {
@@ -773,5 +971,6 @@ private func scanCustomers(
         if flags & Int(KernelFlags.irregular) != 0 { pass.irregularCustomers += flagCounts[flags] }
     }
     pass.firstPurchasePeriod = firstPeriod == .max ? nil : firstPeriod
+    pass.purchasers = purchasers
     return pass
 }

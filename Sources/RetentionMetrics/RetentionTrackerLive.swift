@@ -516,40 +516,26 @@ extension LiveState {
             let split = customerCount / workers
             // Gather the purchasers' money: worker 0 fills from the front, worker 1 from the back.
             var monetary = [Int64](repeating: 0, count: purchasers)
-            var lows = [Int64](repeating: .max, count: workers)
-            var highs = [Int64](repeating: .min, count: workers)
             let total = purchasers
             rfm.withUnsafeBufferPointer { rfm in
                 monetary.withUnsafeMutableBufferPointer { out in
-                    lows.withUnsafeMutableBufferPointer { lows in
-                        highs.withUnsafeMutableBufferPointer { highs in
-                            let shared = (
-                                SharedPointer(base: UnsafeMutablePointer(mutating: rfm.baseAddress!)),
-                                SharedPointer(base: out.baseAddress!), SharedPointer(base: lows.baseAddress!),
-                                SharedPointer(base: highs.baseAddress!)
-                            )
-                            DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                                let end = worker == workers - 1 ? customerCount : split
-                                let range = worker == 0 ? 0..<end : split..<end
-                                var low = Int64.max
-                                var high = Int64.min
-                                var next = worker == 0 ? 0 : total - 1
-                                let step = worker == 0 ? 1 : -1
-                                for index in range where shared.0.base[index].purchases > 0 {
-                                    let value = shared.0.base[index].amount
-                                    shared.1.base[next] = value
-                                    next += step
-                                    low = min(low, value)
-                                    high = max(high, value)
-                                }
-                                shared.2.base[worker] = low
-                                shared.3.base[worker] = high
-                            }
+                    let shared = (
+                        SharedPointer(base: UnsafeMutablePointer(mutating: rfm.baseAddress!)),
+                        SharedPointer(base: out.baseAddress!)
+                    )
+                    DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                        let end = worker == workers - 1 ? customerCount : split
+                        let range = worker == 0 ? 0..<end : split..<end
+                        var next = worker == 0 ? 0 : total - 1
+                        let step = worker == 0 ? 1 : -1
+                        for index in range where shared.0.base[index].purchases > 0 {
+                            shared.1.base[next] = shared.0.base[index].amount
+                            next += step
                         }
                     }
                 }
             }
-            let monetaryCuts = bucketShareCuts(monetary, low: lows.min()!, high: highs.max()!, bins: bins)
+            let monetaryCuts = monetary.withUnsafeBufferPointer { bucketShareCuts($0, bins: bins) }
             monetary = []
             // Score tables by last purchase day and by purchase count, and the segment of every score triple.
             let dayBase = lastDayHistogram.indices.lowerBound
@@ -622,21 +608,18 @@ func histogramShareCuts(_ pairs: [(value: Int64, count: Int64)], count n: Int, b
     }
 }
 
-/// ``shareCuts(_:bins:)`` of `values` (all within `low...high`) by bucket selection: one pass counts the values
-/// in 65,536 equal-width buckets, a second gathers the few buckets that hold a wanted rank, and quickselect
-/// finishes inside them. Two streaming passes instead of quickselect's copy and partitions of every value.
-func bucketShareCuts(_ values: [Int64], low: Int64, high: Int64, bins: Int) -> [Double] {
+/// ``shareCuts(_:bins:)`` of `values` by bucket selection: one pass counts the values in 65,536 buckets of
+/// ``logBucket(_:)`` (exact below 512 in magnitude, then 512 per power of two: about 0.2% of the value wide),
+/// a second gathers the few buckets that hold a wanted rank, and quickselect finishes inside them. Two streaming
+/// passes instead of quickselect's copy and partitions of every value; the buckets are narrow wherever the values
+/// are, so an outlier does not pile the rest into a few buckets.
+func bucketShareCuts(_ values: UnsafeBufferPointer<Int64>, bins: Int) -> [Double] {
     let n = values.count
     guard n > 0, bins > 1 else { return [] }
-    guard n >= 4_096, low < high else { return shareCuts(values, bins: bins) }
-    let span = UInt64(bitPattern: high &- low)
-    var shift: UInt64 = 0
-    while span >> shift >= 65_536 { shift += 1 }
+    guard n >= 4_096 else { return shareCuts(Array(values), bins: bins) }
     var counts = [Int](repeating: 0, count: 65_536)
-    values.withUnsafeBufferPointer { values in
-        counts.withUnsafeMutableBufferPointer { counts in
-            for value in values { counts[Int(UInt64(bitPattern: value &- low) >> shift)] += 1 }
-        }
+    counts.withUnsafeMutableBufferPointer { counts in
+        for value in values { counts[logBucket(value)] += 1 }
     }
     // The ranks shareCuts reads: j and j + 1 for each cut.
     var ranks: [Int] = []
@@ -645,34 +628,52 @@ func bucketShareCuts(_ values: [Int64], low: Int64, high: Int64, bins: Int) -> [
         ranks.append(j)
         if j + 1 < n { ranks.append(j + 1) }
     }
-    // Bucket of each rank, and the rank within the bucket.
-    var wanted: [Int: (bucket: Int, start: Int)] = [:]
-    var bucketStart = [Int](repeating: -1, count: 65_536)
+    // The buckets holding a wanted rank (in `slotOf`, by bucket), the first rank of each, and its wanted ranks.
+    var slotOf = [Int32](repeating: -1, count: 65_536)
+    var slotStart: [Int] = []
+    var slotRanks: [[Int]] = []
     var seen = 0
     var sortedRanks = Array(Set(ranks)).sorted()[...]
     for bucket in 0..<65_536 where counts[bucket] > 0 {
         while let rank = sortedRanks.first, rank < seen + counts[bucket] {
-            wanted[rank] = (bucket, seen)
-            bucketStart[bucket] = seen
+            if slotOf[bucket] < 0 {
+                slotOf[bucket] = Int32(slotStart.count)
+                slotStart.append(seen)
+                slotRanks.append([])
+            }
+            slotRanks[Int(slotOf[bucket])].append(rank - seen)
             sortedRanks.removeFirst()
         }
         seen += counts[bucket]
     }
-    var members: [Int: [Int64]] = [:]
-    for bucket in 0..<65_536 where bucketStart[bucket] >= 0 { members[bucket] = [] }
-    values.withUnsafeBufferPointer { values in
+    var members = slotStart.indices.map { _ in [Int64]() }
+    slotOf.withUnsafeBufferPointer { slotOf in
         for value in values {
-            let bucket = Int(UInt64(bitPattern: value &- low) >> shift)
-            if bucketStart[bucket] >= 0 { members[bucket]!.append(value) }
+            let slot = slotOf[logBucket(value)]
+            if slot >= 0 { members[Int(slot)].append(value) }
         }
     }
     var statistics: [Int: Int64] = [:]
-    for (bucket, values) in members {
-        let local = wanted.filter { $0.value.bucket == bucket }
-        let found = orderStatistics(values, ranks: local.map { $0.key - $0.value.start })
-        for (rank, entry) in local { statistics[rank] = found[rank - entry.start]! }
+    for slot in slotStart.indices {
+        let found = orderStatistics(members[slot], ranks: slotRanks[slot])
+        for rank in slotRanks[slot] { statistics[slotStart[slot] + rank] = found[rank]! }
     }
     return shareCuts(count: n, bins: bins) { statistics[$0]! }
+}
+
+/// A bucket in `0..<65_536`, non-decreasing in `value`: magnitudes below 512 exactly, larger ones by their power
+/// of two and the 9 bits after the leading one; negative values mirror below 32,768.
+@inline(__always)
+func logBucket(_ value: Int64) -> Int {
+    let magnitude = value.magnitude
+    let key: Int
+    if magnitude < 512 {
+        key = Int(magnitude)
+    } else {
+        let exponent = UInt64.bitWidth - 1 - magnitude.leadingZeroBitCount  // 9...63
+        key = 512 + (exponent - 9) * 512 + Int((magnitude >> UInt64(exponent - 9)) & 511)
+    }
+    return value < 0 ? 32_767 - key : 32_768 + key
 }
 
 /// The type-7 cut points at k / bins of `n` values, given the value at each rank (ascending), with the same

@@ -52,6 +52,31 @@ struct ReportKernelTests {
         for option in options { try Self.expectFusedEqualsReference(ledger, option) }
     }
 
+    /// Above 131,072 customers the customer pass and the segment count are split between two workers (and the row
+    /// pass above 262,144 orders); customers with at least 4,096 purchases leave the frequency table. Both with
+    /// the reference.
+    @Test(arguments: ["UTC", "Australia/Lord_Howe"])
+    func twoWorkersAndHeavyCustomers(zone: String) throws {
+        var orders = KernelFixture.orders(count: 420_000, seed: 31, years: 2, refundShare: 0.03)
+        let start = orders[0].timestamp.secondsSince1970
+        // Three heavy buyers: 5,000 and 4,096 purchases, and 4,095 (the last count the table holds).
+        for (customer, purchases) in [("heavy-a", 5_000), ("heavy-b", 4_096), ("heavy-c", 4_095)] {
+            for index in 0..<purchases {
+                orders.append(
+                    Order(
+                        id: "\(customer)-\(index)", customerID: customer,
+                        timestamp: Timestamp(secondsSince1970: start + Int64(index) * 9_000),
+                        amount: Int64(500 + index % 97), currency: .usd))
+            }
+        }
+        var ledger = OrderLedger()
+        for order in orders { try ledger.append(order) }
+        #expect(ledger.customerCount > 131_072)
+        let calendar = try #require(PeriodCalendar(identifier: zone))
+        try Self.expectFusedEqualsReference(ledger, .init(calendar: calendar))
+        try Self.expectFusedEqualsReference(ledger, .init(calendar: calendar, cohortUnit: .week, refunds: .exclude))
+    }
+
     @Test func adversarialRows() throws {
         let day: Int64 = 86_400
         let t0: Int64 = 1_711_846_800  // 2024-03-31T01:00:00Z, Berlin's DST change

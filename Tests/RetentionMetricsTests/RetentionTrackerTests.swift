@@ -291,6 +291,20 @@ struct RetentionTrackerLiveTests {
         #expect(try tracker.report().repeatPurchaseRate == 5.0 / 6)
     }
 
+    /// `Int64.min`, `Int64.max` and small values around zero.
+    static let extremes: [Int64] = (0..<5_000).map { (index: Int) -> Int64 in
+        if index % 3 == 0 { return .min }
+        if index % 3 == 1 { return .max }
+        return Int64(index) - 2_500
+    }
+
+    /// Around the bucket edges: 511/512, powers of two and their neighbours, both signs.
+    static let bucketEdges: [Int64] = (0..<8_192).map { (index: Int) -> Int64 in
+        let edge = Int64(1) << Int64(9 + index % 50)
+        let value = edge + Int64(index % 3) - 1
+        return index % 2 == 0 ? value : -value
+    }
+
     /// The live report's monetary cut points (bucket selection) equal `shareCuts` (quickselect) exactly.
     @Test(arguments: [3, 5, 7])
     func bucketCutPointsEqualSelection(bins: Int) {
@@ -301,12 +315,28 @@ struct RetentionTrackerLiveTests {
             (0..<5_000).map { index in index == 0 ? .max / 2 : Int64(random.below(50)) },  // one outlier
             (0..<6_000).map { index in index % 2 == 0 ? -(Int64.max / 2) : Int64.max / 2 },  // extreme span
             [Int64](repeating: 42, count: 4_500) + [43],
+            Self.extremes,
+            Self.bucketEdges,
         ]
         for values in samples {
-            let cuts = bucketShareCuts(values, low: values.min()!, high: values.max()!, bins: bins)
+            let cuts = values.withUnsafeBufferPointer { bucketShareCuts($0, bins: bins) }
             #expect(cuts == shareCuts(values, bins: bins))
             #expect(cuts.count == bins - 1)
         }
+    }
+
+    /// `logBucket` never decreases as the value grows and stays in 0..<65,536, across every power of two.
+    @Test func logBucketsAreOrdered() {
+        var values: Set<Int64> = [.min, .min + 1, -1, 0, 1, 510, 511, 512, 513, .max - 1, .max]
+        for power in 0..<63 {
+            let edge = Int64(1) << Int64(power)
+            for delta: Int64 in [-1, 0, 1] { values.insert(edge + delta); values.insert(-(edge + delta)) }
+        }
+        let sorted = values.sorted()
+        let buckets = sorted.map(logBucket)
+        #expect(buckets.allSatisfy { (0..<65_536).contains($0) })
+        #expect(zip(buckets, buckets.dropFirst()).allSatisfy { $0 <= $1 })
+        #expect(logBucket(511) != logBucket(512) && logBucket(-1) < logBucket(0))
     }
 
     /// Instants over a million days apart: the live state is given up, reports read the columns and stay exact.
