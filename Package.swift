@@ -14,7 +14,9 @@ let package = Package(
     ],
     targets: [
         // Pure values and metric functions. No I/O.
-        .target(name: "RetentionMetrics"),
+        .target(name: "RetentionMetrics", dependencies: ["CRetentionPrefetch"]),
+        // One inline C function: a cache prefetch hint for the report kernel (Swift has none).
+        .target(name: "CRetentionPrefetch"),
         // The OrderStore protocol, CSV / JSON Lines readers and writers, the in-memory store.
         .target(name: "RetentionStorage", dependencies: ["RetentionMetrics"]),
         // Probabilistic "buy till you die" models: BG/NBD, Pareto/NBD, Gamma-Gamma.

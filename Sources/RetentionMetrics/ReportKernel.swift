@@ -7,6 +7,8 @@ import Darwin
 #endif
 import Dispatch
 
+internal import CRetentionPrefetch
+
 // The fused kernel behind ``RetentionReport``: one pass over the order columns fills a 64-byte state per
 // customer and a few per-period totals, one pass over the customers turns them into every figure of the report.
 // It replaces ten passes (summaries, activity masks, cohort and revenue periods, hash-set deduplication of
@@ -212,7 +214,11 @@ extension RetentionReport {
         // Pass 2: customers, split in halves between two workers; each gathers the money of its purchasers into
         // its own part of `monetary`.
         let customerWorkers = customerCount >= 131_072 ? 2 : 1
-        let customerSplit = customerCount / customerWorkers
+        // A multiple of 64, so that the workers set bits in different words of `marked`.
+        let customerSplit = customerCount / customerWorkers / 64 * 64
+        // Irregular customers, one bit each.
+        let markedMemory = ZeroedBuffer<UInt64>(count: (customerCount + 63) / 64)
+        let marked = SharedPointer(base: markedMemory.base)
         let monetaryMemory = UnsafeMutablePointer<Int64>.allocate(capacity: Swift.max(customerCount, 1))
         defer { monetaryMemory.deallocate() }
         let monetary = SharedPointer(base: monetaryMemory)
@@ -226,7 +232,7 @@ extension RetentionReport {
                     scanCustomers(
                         states.base, customers: low..<high, extraBits: extraBits.base, bounds: bounds,
                         periodCount: periodCount, map: map, localDays: mapper.periodOfLocal.count,
-                        monetary: monetary.base + low)
+                        monetary: monetary.base + low, marked: marked.base)
                 }
             }
         }
@@ -248,8 +254,8 @@ extension RetentionReport {
         // Irregular customers (a refund seen before their first purchase period): exact split, one more pass.
         if customerPass.irregularCustomers > 0 {
             rescanIrregular(
-                columns, mapper: mapper, bounds: bounds,
-                states: UnsafeBufferPointer(start: states.base, count: customerCount), totals: &totals)
+                columns, mapper: mapper, bounds: bounds, states: states.base, marked: marked.base,
+                workers: workers, totals: &totals)
         }
         return try RetentionReport(
             fused: totals, customers: customerPass, segments: segments, columns: columns, options: options,
@@ -488,6 +494,11 @@ extension PeriodMapper {
     }
 }
 
+/// How many rows ahead the row pass prefetches customer states (see `scanRows`). Measured on the 10^7-order
+/// fixture (`KernelPerfTests`), row pass of two workers: 8 rows 230-265 ms, 16 rows ~205 ms, 32 and 64 rows
+/// 145-170 ms, none 580-1,050 ms.
+let prefetchDistance = 32
+
 /// The row pass for the customers in `owned`.
 private func scanRows(
     _ columns: OrderColumns, mapper: PeriodMapper, bounds: KernelBounds, customers owned: Range<Int32>,
@@ -507,7 +518,19 @@ private func scanRows(
             columns.customers.withUnsafeBufferPointer { customerColumn in
                 columns.timestamps.withUnsafeBufferPointer { timestampColumn in
                     columns.amounts.withUnsafeBufferPointer { amountColumn in
-                        for row in 0..<customerColumn.count {
+                        let rowCount = customerColumn.count
+                        // The state `prefetchDistance` rows ahead is requested now, so that the cache misses of
+                        // rows in random customer order overlap (the state-dependent branches below would
+                        // otherwise make the CPU wait for each one). Rows of the other worker's customers
+                        // prefetch this worker's first state instead (already cached): a select, not a branch.
+                        let ahead = Swift.max(rowCount - prefetchDistance, 0)
+                        let fallback = Int(owned.lowerBound)
+                        for row in 0..<rowCount {
+                            if row < ahead {
+                                let next = customerColumn[row + prefetchDistance]
+                                let target = everyone || owned.contains(next) ? Int(next) : fallback
+                                retention_prefetch_for_write(states + target)
+                            }
                             let customerNumber = customerColumn[row]
                             if !everyone && !owned.contains(customerNumber) { continue }
                             let customer = Int(customerNumber)
@@ -591,28 +614,53 @@ private func scanRows(
 
 /// The exact revenue split of irregular customers' rows.
 private func rescanIrregular(
-    _ columns: OrderColumns, mapper: PeriodMapper, bounds: KernelBounds,
-    states: UnsafeBufferPointer<KernelCustomer>, totals: inout KernelTotals
+    _ columns: OrderColumns, mapper: PeriodMapper, bounds: KernelBounds, states: UnsafeMutablePointer<KernelCustomer>,
+    marked: UnsafeMutablePointer<UInt64>, workers: Int, totals: inout KernelTotals
 ) {
-    var marked = [UInt64](repeating: 0, count: (columns.customerCount + 63) / 64)
-    for (customer, state) in states.enumerated() where state.flags & KernelFlags.irregular != 0 {
-        marked[customer / 64] |= 1 << UInt64(customer % 64)
-    }
-    mapper.withUnsafeMapper { map in
-        for row in 0..<columns.count {
-            let customer = Int(columns.customers[row])
-            guard marked[customer / 64] & (1 << UInt64(customer % 64)) != 0 else { continue }
-            let instant = columns.timestamps[row]
-            let amount = columns.amounts[row]
-            guard instant < bounds.cutoff, amount >= 0 || bounds.net else { continue }
-            let period = relativePeriod(instant, map)
-            // A customer without purchases has key 0: `first` is past every period.
-            let first = bounds.periodCount - Int(states[customer].firstPeriodKey)
-            if period < first {
-                totals.irregularExcluded[period] += amount
-            } else if period == first {
-                totals.irregularNew[period] += amount
+    let periodCount = bounds.periodCount
+    // Per worker: its rows' amounts in their customer's first period, then those before it.
+    var parts = [Int64](repeating: 0, count: workers * 2 * periodCount)
+    let rowSplit = columns.count / workers
+    let (sharedStates, sharedMarked) = (SharedPointer(base: states), SharedPointer(base: marked))
+    parts.withUnsafeMutableBufferPointer { partBuffer in
+        let out = SharedPointer(base: partBuffer.baseAddress!)
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            let low = worker == 0 ? 0 : rowSplit
+            let high = worker == workers - 1 ? columns.count : rowSplit
+            let newPart = out.base + worker * 2 * periodCount
+            let excludedPart = newPart + periodCount
+            mapper.withUnsafeMapper { map in
+                columns.customers.withUnsafeBufferPointer { customerColumn in
+                    columns.timestamps.withUnsafeBufferPointer { timestampColumn in
+                        columns.amounts.withUnsafeBufferPointer { amountColumn in
+                            for row in low..<high {
+                                let customer = Int(customerColumn[row])
+                                guard sharedMarked.base[customer / 64] & (1 << UInt64(customer % 64)) != 0 else {
+                                    continue
+                                }
+                                let instant = timestampColumn[row]
+                                let amount = amountColumn[row]
+                                guard instant < bounds.cutoff, amount >= 0 || bounds.net else { continue }
+                                let period = relativePeriod(instant, map)
+                                // A customer without purchases has key 0: `first` is past every period.
+                                let first = periodCount - Int(sharedStates.base[customer].firstPeriodKey)
+                                if period < first {
+                                    excludedPart[period] += amount
+                                } else if period == first {
+                                    newPart[period] += amount
+                                }
+                            }
+                        }
+                    }
+                }
             }
+        }
+    }
+    for worker in 0..<workers {
+        let base = worker * 2 * periodCount
+        for period in 0..<periodCount {
+            totals.irregularNew[period] += parts[base + period]
+            totals.irregularExcluded[period] += parts[base + periodCount + period]
         }
     }
 }
@@ -901,7 +949,8 @@ func orderStatistics(_ values: [Int64], ranks: [Int]) -> [Int: Int64] {
 /// purchasers' money written to `monetary[0..<purchasers]`.
 private func scanCustomers(
     _ states: UnsafeMutablePointer<KernelCustomer>, customers range: Range<Int>, extraBits: UnsafeMutablePointer<UInt64>,
-    bounds: KernelBounds, periodCount: Int, map: UnsafeMapper, localDays: Int, monetary: UnsafeMutablePointer<Int64>
+    bounds: KernelBounds, periodCount: Int, map: UnsafeMapper, localDays: Int, monetary: UnsafeMutablePointer<Int64>,
+    marked: UnsafeMutablePointer<UInt64>
 ) -> CustomerPass {
     let limit = Int(bounds.limit)
     let width = max(limit + 1, 0)
@@ -915,6 +964,8 @@ private func scanCustomers(
             for customer in range {
                 let state = states[customer]
                 flagCounts[Int(state.flags & 0x7F)] += 1
+                // Irregular customers (with or without purchases) get the exact split of `rescanIrregular`.
+                if state.flags & KernelFlags.irregular != 0 { marked[customer / 64] |= 1 << UInt64(customer % 64) }
                 guard state.firstKey != 0 else { continue }
                 pass.firstPurchases += Int(state.firstCount)
                 pass.firstAmount += state.firstAmount
