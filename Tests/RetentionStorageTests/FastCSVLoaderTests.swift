@@ -182,6 +182,46 @@ struct FastCSVLoaderTests {
         if let fast { #expect(fast == (try? AmountParser.minorUnits(text, minorUnitDigits: 2))) }
     }
 
+    /// The word-at-a-time field split's zero-byte mask is exact: every byte value at every position, next to zero
+    /// and non-zero neighbours (the short test `(v - 0x01..) & ~v & 0x80..` would flag a 0x01 after a zero byte).
+    @Test func zeroByteMaskIsExact() {
+        for value in 0...255 {
+            for position in 0..<8 {
+                for neighbour: UInt8 in [0x00, 0x01, 0x80, 0xFF, 0x2C] {
+                    var bytes = [UInt8](repeating: neighbour, count: 8)
+                    bytes[position] = UInt8(value)
+                    var word: UInt64 = 0
+                    var expected: UInt64 = 0
+                    for (offset, byte) in bytes.enumerated() {
+                        word |= UInt64(byte) << (8 * UInt64(offset))
+                        if byte == 0 { expected |= 0x80 << (8 * UInt64(offset)) }
+                    }
+                    #expect(zeroBytes(word) == expected)
+                }
+            }
+        }
+    }
+
+    /// Lines whose delimiters, quotes and CRs fall at every offset of an 8-byte word, and lines shorter than a
+    /// word: the fast path equals the reader.
+    @Test func delimitersAtEveryWordOffset() throws {
+        for shift in 0..<9 {
+            let pad = String(repeating: "7", count: shift)
+            let rows = [
+                "o1\(pad),c\(pad)1,2024-01-02T03:04:05Z,1\(pad).5",
+                "o2\(pad),c2,2024-01-02T03:04:06Z,\(pad.isEmpty ? "0" : pad)",
+                "o3,c\(pad)3,2024-01-03T00:00:00Z,2.25",
+            ]
+            let plain = "order_id,customer_id,timestamp,amount\n" + rows.joined(separator: "\n") + "\n"
+            try expectSameAsReference(Array(plain.utf8))
+            // A quote or a lone CR at this offset hands the file to the reader.
+            let quoted = "order_id,customer_id,timestamp,amount\n\(rows[0])\no4\(pad)\",x\",c4,2024-01-04T00:00:00Z,1\n"
+            try expectSameAsReference(Array(quoted.utf8), fastPath: false)
+            let cr = "order_id,customer_id,timestamp,amount\n\(rows[0])\no5\(pad)\r5,c5,2024-01-05T00:00:00Z,1\n"
+            try expectSameAsReference(Array(cr.utf8), fastPath: false)
+        }
+    }
+
     /// Regression (libFuzzer, csv harness, 2026-12-02): a 28-digit amount trapped on `Int64` overflow in the fast
     /// path before its digit bound was checked. Every length up to 30 digits, with and without decimals, in every
     /// currency precision: the fast path never traps and agrees with the exact parser whenever it answers.
