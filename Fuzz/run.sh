@@ -4,7 +4,8 @@
 #     Fuzz/run.sh csv 600          # harnesses: csv, timestamp, amount, json
 #     Fuzz/run.sh amount 60 -jobs=1 ...   (extra arguments go to libFuzzer)
 #
-# The library sources are compiled straight into the harness's module (no SwiftPM), with
+# The library sources are compiled straight into the harness's module (no SwiftPM; the one C module, a prefetch
+# hint, is found through its module map with -I), with
 # `-sanitize=fuzzer,address`. New inputs found go to a scratch corpus under .build/fuzz/ (the committed seed corpus
 # in Fuzz/Corpus/<harness>/ is read, not written); crashes are written to .build/fuzz/<harness>-crashes/.
 # Prints the executions run and the crashes found on the last line.
@@ -34,6 +35,7 @@ out=.build/fuzz
 mkdir -p "$out/$harness-corpus" "$out/$harness-crashes"
 binary="$out/fuzz-$harness"
 swiftc -sanitize=fuzzer,address -parse-as-library -O -g -module-name Fuzz -package-name retention -swift-version 6 \
+    -I Sources/CRetentionPrefetch/include \
     "Fuzz/$file" "${sources[@]}" -o "$binary" 2> "$out/$harness-build.log" \
     || { cat "$out/$harness-build.log" >&2; exit 1; }
 # ld.gold warns "Cannot export local symbol '__asan_...'" for ASan's outlined checks: harmless, kept in the log.
