@@ -5,9 +5,8 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Dispatch
-
 internal import CRetentionPrefetch
+import Dispatch
 
 // The fused kernel behind ``RetentionReport``: one pass over the order columns fills a 64-byte state per
 // customer and a few per-period totals, one pass over the customers turns them into every figure of the report.
@@ -764,19 +763,7 @@ private func kernelSegments(
     }
     let frequencyScore = (0..<kernelFrequencyCap).map { Int32(1 + cutsBelow(Double($0), frequencyCuts)) }
     let side = bins + 1
-    var segmentTable = [Int32]()
-    if bins <= 32 {
-        segmentTable = [Int32](repeating: 0, count: side * side * side)
-        for r in 1...bins {
-            for f in 1...bins {
-                for m in 1...bins {
-                    segmentTable[(r * side + f) * side + m] =
-                        Int32(position[segmentation.segment(recency: r, frequency: f, monetary: m)]!)
-                }
-            }
-        }
-    }
-    let table = segmentTable
+    let table = segmentation.positionTable(bins: bins, position: position)
     let width = names.count
     let parts = table.isEmpty ? 1 : workers
     var partCounts = [Int](repeating: 0, count: parts * width)
@@ -804,7 +791,7 @@ private func kernelSegments(
                                 if table.isEmpty {
                                     counts[position[segmentation.segment(recency: r, frequency: f, monetary: m)]!] += 1
                                 } else {
-                                    counts[Int(table[(r * side + f) * side + m])] += 1
+                                    counts[table[(r * side + f) * side + m]] += 1
                                 }
                             }
                         }
@@ -834,14 +821,15 @@ final class ZeroedBuffer<T>: @unchecked Sendable {
         let count = Swift.max(count, 1)
         let bytes = count * MemoryLayout<T>.stride
         #if os(Linux)
-        if bytes >= 8 << 20, let memory = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
-            memory != UnsafeMutableRawPointer(bitPattern: -1)
-        {
-            _ = madvise(memory, bytes, Int32(MADV_HUGEPAGE))
-            base = memory.bindMemory(to: T.self, capacity: count)
-            mappedBytes = bytes
-            return
-        }
+            if bytes >= 8 << 20,
+                let memory = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
+                memory != UnsafeMutableRawPointer(bitPattern: -1)
+            {
+                _ = madvise(memory, bytes, Int32(MADV_HUGEPAGE))
+                base = memory.bindMemory(to: T.self, capacity: count)
+                mappedBytes = bytes
+                return
+            }
         #endif
         base = calloc(count, MemoryLayout<T>.stride)!.bindMemory(to: T.self, capacity: count)
         mappedBytes = 0
@@ -849,10 +837,10 @@ final class ZeroedBuffer<T>: @unchecked Sendable {
 
     deinit {
         #if os(Linux)
-        if mappedBytes > 0 {
-            _ = munmap(UnsafeMutableRawPointer(base), mappedBytes)
-            return
-        }
+            if mappedBytes > 0 {
+                _ = munmap(UnsafeMutableRawPointer(base), mappedBytes)
+                return
+            }
         #endif
         free(base)
     }
@@ -948,9 +936,9 @@ func orderStatistics(_ values: [Int64], ranks: [Int]) -> [Int: Int64] {
 /// The customer pass over `range` (one worker's part): cohort and revenue totals, the RFM histograms, and the
 /// purchasers' money written to `monetary[0..<purchasers]`.
 private func scanCustomers(
-    _ states: UnsafeMutablePointer<KernelCustomer>, customers range: Range<Int>, extraBits: UnsafeMutablePointer<UInt64>,
-    bounds: KernelBounds, periodCount: Int, map: UnsafeMapper, localDays: Int, monetary: UnsafeMutablePointer<Int64>,
-    marked: UnsafeMutablePointer<UInt64>
+    _ states: UnsafeMutablePointer<KernelCustomer>, customers range: Range<Int>,
+    extraBits: UnsafeMutablePointer<UInt64>, bounds: KernelBounds, periodCount: Int, map: UnsafeMapper, localDays: Int,
+    monetary: UnsafeMutablePointer<Int64>, marked: UnsafeMutablePointer<UInt64>
 ) -> CustomerPass {
     let limit = Int(bounds.limit)
     let width = max(limit + 1, 0)

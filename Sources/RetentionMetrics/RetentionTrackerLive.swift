@@ -543,17 +543,7 @@ extension LiveState {
             let countBase = frequencyHistogram.indices.lowerBound
             let frequencyScore = frequencyHistogram.indices.map { 1 + cutsBelow(Double($0), frequencyCuts) }
             let side = bins + 1
-            var table = [Int](repeating: -1, count: bins <= 32 ? side * side * side : 0)
-            if !table.isEmpty {
-                for r in 1...bins {
-                    for f in 1...bins {
-                        for m in 1...bins {
-                            table[(r * side + f) * side + m] =
-                                position[segmentation.segment(recency: r, frequency: f, monetary: m)]!
-                        }
-                    }
-                }
-            }
+            let table = segmentation.positionTable(bins: bins, position: position)
             let dayShift = Int(dayOrigin - dayBase)
             if table.isEmpty {
                 for entry in rfm where entry.purchases > 0 {
@@ -595,6 +585,24 @@ extension LiveState {
     }
 }
 
+extension RFMSegmentation {
+    /// The position in `position` (from ``namesInOrder()``) of the segment of every score triple, at index
+    /// `(r * (bins + 1) + f) * (bins + 1) + m`; empty when `bins` is over 32 (the table would pass 36,000 entries:
+    /// look each triple up instead).
+    func positionTable(bins: Int, position: [String: Int]) -> [Int] {
+        guard bins <= 32 else { return [] }
+        let side = bins + 1
+        var table = [Int](repeating: -1, count: side * side * side)
+        for r in 1...bins {
+            for f in 1...bins {
+                for m in 1...bins {
+                    table[(r * side + f) * side + m] = position[segment(recency: r, frequency: f, monetary: m)]!
+                }
+            }
+        }
+        return table
+    }
+}
 
 /// ``shareCuts(_:bins:)`` of the values a histogram holds (`pairs` ascending by value, `count` values in all).
 func histogramShareCuts(_ pairs: [(value: Int64, count: Int64)], count n: Int, bins: Int) -> [Double] {

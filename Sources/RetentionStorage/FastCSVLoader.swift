@@ -454,7 +454,8 @@ enum FastCSVLoader {
                 let base = bytes.baseAddress!
                 while k + 8 <= end {
                     let word = UnsafeRawPointer(base + k).loadUnaligned(as: UInt64.self).littleEndian
-                    var special = zeroBytes(word ^ delimiterWord) | zeroBytes(word ^ quoteWord) | zeroBytes(word ^ crWord)
+                    var special =
+                        zeroBytes(word ^ delimiterWord) | zeroBytes(word ^ quoteWord) | zeroBytes(word ^ crWord)
                     while special != 0 {
                         let at = k + special.trailingZeroBitCount / 8
                         special &= special - 1
