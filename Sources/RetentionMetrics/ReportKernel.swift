@@ -153,43 +153,15 @@ extension RetentionReport {
     /// The fused computation; `nil` when the input needs the reference path (empty, `.split` binning, very wide
     /// ranges, cohort tables wider than 1,024 periods).
     static func fused(_ columns: OrderColumns, options: Options) throws -> RetentionReport? {
-        guard columns.count > 0, options.binning == .share else { return nil }
-        let calendar = options.calendar
-        let unit = options.cohortUnit
+        guard columns.count > 0 else { return nil }
         // Pass 0: the instant range.
         let range = columns.timestamps.withUnsafeBufferPointer { instantRange($0) }
-        let window =
-            options.window
-            ?? {
-                let first = calendar.localDay(of: Timestamp(secondsSince1970: range.lowerBound))
-                let last = calendar.localDay(of: Timestamp(secondsSince1970: range.upperBound))
-                return calendar.startOfDay(first)..<calendar.startOfDay(last.adding(days: 1))
-            }()
-        guard !window.isEmpty else {
-            throw MetricError(.emptyWindow, "the report window [\(window.lowerBound), \(window.upperBound)) is empty")
-        }
-        let windowSeconds = window.upperBound.secondsSince1970 - window.lowerBound.secondsSince1970
-        let activeWithin = options.activeWithin ?? windowSeconds
-        let (atStart, atEnd) = try PeriodRetention.summaryWindows(period: window, activeWithin: activeWithin)
-        let asOfDay = options.asOf ?? calendar.localDay(of: Timestamp(secondsSince1970: range.upperBound))
-        let cutoff = calendar.startOfDay(asOfDay.adding(days: 1)).secondsSince1970
-        guard let mapper = PeriodMapper(range: range, unit: unit, calendar: calendar) else { return nil }
-        let limitAbsolute = calendar.period(unit, of: Timestamp(secondsSince1970: cutoff - 1)).index
-        let limit = limitAbsolute - mapper.periodBase
-        let words = limit < 0 ? 0 : Int((limit + 64) / 64)
-        guard words <= 16 else { return nil }
-
+        guard let plan = try KernelPlan(range: range, options: options) else { return nil }
         let customerCount = columns.customerCount
-        let periodCount = mapper.periodCount
+        let periodCount = plan.mapper.periodCount
         // Zero-filled, page by page as the row pass first touches them (see `KernelCustomer`).
         let stateMemory = ZeroedBuffer<KernelCustomer>(count: customerCount)
-        let extraMemory = ZeroedBuffer<UInt64>(count: words > 1 ? customerCount * (words - 1) : 0)
-        let bounds = KernelBounds(
-            windowLow: window.lowerBound.secondsSince1970, windowHigh: window.upperBound.secondsSince1970,
-            startLow: atStart.lowerBound.secondsSince1970, startHigh: atStart.upperBound.secondsSince1970,
-            endLow: atEnd.lowerBound.secondsSince1970, endHigh: atEnd.upperBound.secondsSince1970,
-            cutoff: cutoff, limit: limit, words: words, net: options.refunds == .net,
-            firstBias: range.upperBound + 1, lastBias: range.lowerBound - 1, periodCount: periodCount)
+        let extraMemory = ZeroedBuffer<UInt64>(count: plan.words > 1 ? customerCount * (plan.words - 1) : 0)
 
         // Pass 1: rows, split by customer number between two workers.
         let workers = customerCount >= 65_536 && columns.count >= 262_144 ? 2 : 1
@@ -203,13 +175,35 @@ extension RetentionReport {
                 let low: Int32 = worker == 0 ? 0 : split
                 let high: Int32 = worker == workers - 1 ? Int32(customerCount) : split
                 partialsOut.base[worker] = scanRows(
-                    columns, mapper: mapper, bounds: bounds, customers: low..<high, states: states.base,
+                    columns, mapper: plan.mapper, bounds: plan.bounds, customers: low..<high, states: states.base,
                     extraBits: extraBits.base, periodCount: periodCount)
             }
         }
         var totals = partials[0]
         for partial in partials.dropFirst() { totals.merge(partial) }
+        return try finishKernel(
+            plan, states: states.base, count: customerCount, extraBits: extraBits.base, totals: totals,
+            currency: columns.currency, options: options
+        ) { marked, totals in
+            rescanIrregular(
+                columns, mapper: plan.mapper, bounds: plan.bounds, states: states.base, marked: marked,
+                workers: workers, totals: &totals)
+        }
+    }
 
+    /// Passes 2 and 3 of the kernel over filled states (from the row pass or from a ``ReportFold``): the customer
+    /// pass, the segments, and the report. `rescan` gives the irregular customers (marked in a bit set) their exact
+    /// revenue split; it is only called when some customer is irregular.
+    static func finishKernel(
+        _ plan: KernelPlan, states: UnsafeMutablePointer<KernelCustomer>, count customerCount: Int,
+        extraBits: UnsafeMutablePointer<UInt64>, totals: KernelTotals, currency: Currency?, options: Options,
+        rescan: (UnsafeMutablePointer<UInt64>, inout KernelTotals) -> Void
+    ) throws -> RetentionReport {
+        var totals = totals
+        let (mapper, bounds) = (plan.mapper, plan.bounds)
+        let periodCount = mapper.periodCount
+        let states = SharedPointer(base: states)
+        let extraBits = SharedPointer(base: extraBits)
         // Pass 2: customers, split in halves between two workers; each gathers the money of its purchasers into
         // its own part of `monetary`.
         let customerWorkers = customerCount >= 131_072 ? 2 : 1
@@ -248,26 +242,24 @@ extension RetentionReport {
         let segments = kernelSegments(
             states.base, count: customerCount,
             monetary: UnsafeBufferPointer(start: monetaryMemory, count: customerPass.purchasers), pass: customerPass,
-            bounds: bounds, mapper: mapper, asOfDay: asOfDay.daysSince1970, bins: options.bins,
+            bounds: bounds, mapper: mapper, asOfDay: plan.asOfDay.daysSince1970, bins: options.bins,
             segmentation: options.segmentation, workers: customerWorkers)
         // Irregular customers (a refund seen before their first purchase period): exact split, one more pass.
-        if customerPass.irregularCustomers > 0 {
-            rescanIrregular(
-                columns, mapper: mapper, bounds: bounds, states: states.base, marked: marked.base,
-                workers: workers, totals: &totals)
-        }
+        if customerPass.irregularCustomers > 0 { rescan(marked.base, &totals) }
         return try RetentionReport(
-            fused: totals, customers: customerPass, segments: segments, columns: columns, options: options,
-            window: window, activeWithin: activeWithin, asOfDay: asOfDay, mapper: mapper, limit: limit)
+            fused: totals, customers: customerPass, segments: segments, currency: currency, options: options,
+            window: plan.window, activeWithin: plan.activeWithin, asOfDay: plan.asOfDay, mapper: mapper,
+            limit: plan.limit)
     }
 
     private init(
-        fused totals: KernelTotals, customers pass: CustomerPass, segments: [RFMSegmentSize], columns: OrderColumns,
+        fused totals: KernelTotals, customers pass: CustomerPass, segments: [RFMSegmentSize], currency: Currency?,
         options: Options,
         window: Range<Timestamp>, activeWithin: Int64, asOfDay: CivilDate, mapper: PeriodMapper, limit: Int64
     ) throws {
         let calendar = options.calendar
-        let currency = columns.currency ?? .usd
+        let reportCurrency = currency
+        let currency = currency ?? .usd
         let histogram = pass.flagCounts
         func count(all: UInt8, none: UInt8 = 0) -> Int {
             var total = 0
@@ -294,7 +286,7 @@ extension RetentionReport {
         timeZone = calendar.identifier
         from = window.lowerBound.description
         to = window.upperBound.description
-        self.currency = columns.currency?.code
+        self.currency = reportCurrency?.code
         customers = windowCustomers
         orders = aov.orders
         revenueMinorUnits = aov.revenue
@@ -393,6 +385,65 @@ extension SpendUplift {
     }
 }
 
+/// What the kernel needs to know before reading rows, derived from the data's instant range and the options:
+/// the window, activity windows, as-of day and cutoff, the period mapper, and the bounds of the row pass.
+struct KernelPlan {
+    let window: Range<Timestamp>
+    let activeWithin: Int64
+    let atStart: Range<Timestamp>
+    let atEnd: Range<Timestamp>
+    let asOfDay: CivilDate
+    let mapper: PeriodMapper
+    /// The as-of day's period, relative to the mapper's base.
+    let limit: Int64
+    /// 64-bit words of period bits per customer (the first is `KernelCustomer.periodBits`).
+    let words: Int
+    let bounds: KernelBounds
+
+    /// The plan for rows whose instants span `range`; `nil` when the kernel does not apply (`.split` binning,
+    /// ranges too wide for the mapper, cohort tables wider than 1,024 periods).
+    /// - Throws: ``MetricError`` for an empty window or a non-positive activity window.
+    init?(range: ClosedRange<Int64>, options: RetentionReport.Options) throws {
+        guard options.binning == .share else { return nil }
+        let calendar = options.calendar
+        let unit = options.cohortUnit
+        let window =
+            options.window
+            ?? {
+                let first = calendar.localDay(of: Timestamp(secondsSince1970: range.lowerBound))
+                let last = calendar.localDay(of: Timestamp(secondsSince1970: range.upperBound))
+                return calendar.startOfDay(first)..<calendar.startOfDay(last.adding(days: 1))
+            }()
+        guard !window.isEmpty else {
+            throw MetricError(.emptyWindow, "the report window [\(window.lowerBound), \(window.upperBound)) is empty")
+        }
+        let windowSeconds = window.upperBound.secondsSince1970 - window.lowerBound.secondsSince1970
+        let activeWithin = options.activeWithin ?? windowSeconds
+        let (atStart, atEnd) = try PeriodRetention.summaryWindows(period: window, activeWithin: activeWithin)
+        let asOfDay = options.asOf ?? calendar.localDay(of: Timestamp(secondsSince1970: range.upperBound))
+        let cutoff = calendar.startOfDay(asOfDay.adding(days: 1)).secondsSince1970
+        guard let mapper = PeriodMapper(range: range, unit: unit, calendar: calendar) else { return nil }
+        let limitAbsolute = calendar.period(unit, of: Timestamp(secondsSince1970: cutoff - 1)).index
+        let limit = limitAbsolute - mapper.periodBase
+        let words = limit < 0 ? 0 : Int((limit + 64) / 64)
+        guard words <= 16 else { return nil }
+        self.window = window
+        self.activeWithin = activeWithin
+        self.atStart = atStart
+        self.atEnd = atEnd
+        self.asOfDay = asOfDay
+        self.mapper = mapper
+        self.limit = limit
+        self.words = words
+        bounds = KernelBounds(
+            windowLow: window.lowerBound.secondsSince1970, windowHigh: window.upperBound.secondsSince1970,
+            startLow: atStart.lowerBound.secondsSince1970, startHigh: atStart.upperBound.secondsSince1970,
+            endLow: atEnd.lowerBound.secondsSince1970, endHigh: atEnd.upperBound.secondsSince1970,
+            cutoff: cutoff, limit: limit, words: words, net: options.refunds == .net,
+            firstBias: range.upperBound + 1, lastBias: range.lowerBound - 1, periodCount: mapper.periodCount)
+    }
+}
+
 struct KernelBounds {
     var windowLow: Int64
     var windowHigh: Int64
@@ -442,7 +493,7 @@ struct KernelTotals {
 }
 
 /// Earliest and latest of a non-empty column.
-private func instantRange(_ values: UnsafeBufferPointer<Int64>) -> ClosedRange<Int64> {
+func instantRange(_ values: UnsafeBufferPointer<Int64>) -> ClosedRange<Int64> {
     var low = Int64.max
     var high = Int64.min
     for value in values {
@@ -453,13 +504,13 @@ private func instantRange(_ values: UnsafeBufferPointer<Int64>) -> ClosedRange<I
 }
 
 @inline(__always)
-private func relativePeriod(_ instant: Int64, _ mapper: UnsafeMapper) -> Int {
+func relativePeriod(_ instant: Int64, _ mapper: UnsafeMapper) -> Int {
     Int(mapper.periodOfLocal[localDayIndex(instant, mapper)])
 }
 
 /// The local day of `instant` (``PeriodCalendar/localDayNumber(of:)``) minus the mapper's `localBase`.
 @inline(__always)
-private func localDayIndex(_ instant: Int64, _ mapper: UnsafeMapper) -> Int {
+func localDayIndex(_ instant: Int64, _ mapper: UnsafeMapper) -> Int {
     let day = Int(floorDiv(instant, 86_400) - mapper.utcBase)
     let offset = Int64(instant < mapper.transition[day] ? mapper.offsetBefore[day] : mapper.offsetAfter[day])
     return Int(floorDiv(instant + offset, 86_400) - mapper.localBase)
