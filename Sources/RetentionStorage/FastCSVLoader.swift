@@ -110,56 +110,84 @@ enum FastCSVLoader {
     static func parseRange(
         _ descriptor: Int32, _ range: Range<Int>, into state: inout State, header: Bool, blockSize: Int, path: String
     ) throws(InputError) -> Bool {
-        var buffer = [UInt8](repeating: 0, count: Swift.max(1, blockSize))
-        var filled = 0
-        var offset = range.lowerBound
-        var atEOF = false
-        var first = header
-        while !atEOF {
-            if filled == buffer.count { buffer.append(contentsOf: [UInt8](repeating: 0, count: buffer.count)) }
-            let wanted = Swift.min(buffer.count - filled, range.upperBound - offset)
-            let count = wanted == 0 ? 0 : buffer.withUnsafeMutableBytes { raw in
-                pread(descriptor, raw.baseAddress! + filled, wanted, off_t(offset))
-            }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw InputError(.unreadableFile, line: nil, value: path, "cannot be read: \(ByteSource.errnoText())")
-            }
-            if count == 0 { atEOF = true }
-            filled += count
-            offset += count
-            let consumed: Int? = try buffer.withUnsafeBufferPointer { all throws(InputError) -> Int? in
-                let bytes = UnsafeBufferPointer(rebasing: all[0..<filled])
-                var start = 0
-                if first {
-                    guard let headerEnd = state.skipHeader(bytes, final: atEOF) else {
-                        return atEOF ? nil : 0
-                    }
-                    start = headerEnd
-                }
-                return try state.parse(bytes, from: start, final: atEOF)
-            }
-            guard let consumed else { return false }
-            if first && consumed > 0 { first = false }
-            if state.gaveUp { return false }
-            if consumed > 0 {
-                buffer.withUnsafeMutableBytes { raw in
-                    _ = memmove(raw.baseAddress!, raw.baseAddress! + consumed, filled - consumed)
-                }
-                filled -= consumed
-            }
+        var reader = RangeReader(descriptor, range, header: header, blockSize: blockSize, path: path)
+        while !reader.finished {
+            guard try reader.step(into: &state) else { return false }
         }
         return true
     }
 
-    /// The two halves' states and the split offset, or `nil` when the file should be read by one thread: its
-    /// first row's order id or customer id follows no ``DigitPattern`` (the halves could not be merged without
-    /// lookups), the header or first row is not in the first MiB, or no line starts after the split position.
-    ///
-    /// Both states get the first row's patterns, so the second half's ids are read exactly as one pass would.
-    private static func splitStates(
-        _ descriptor: Int32, size: Int, state: State, split: Split, path: String
-    ) throws(InputError) -> (State, State, Int)? {
+    /// Reads a range of a file block by block into a ``State``: one ``step(into:)`` reads the next block and
+    /// parses its complete lines (the rest waits for the next block; a line longer than the buffer grows it).
+    struct RangeReader {
+        let descriptor: Int32
+        let range: Range<Int>
+        let path: String
+        private var buffer: [UInt8]
+        private var filled = 0
+        private var offset: Int
+        private var atEOF = false
+        private var header: Bool
+
+        init(_ descriptor: Int32, _ range: Range<Int>, header: Bool, blockSize: Int, path: String) {
+            self.descriptor = descriptor
+            self.range = range
+            self.path = path
+            buffer = [UInt8](repeating: 0, count: Swift.max(1, blockSize))
+            offset = range.lowerBound
+            self.header = header
+        }
+
+        /// Whether the range has been read to its end.
+        var finished: Bool { atEOF }
+
+        /// Reads and parses the next block; `false` when the state gave up.
+        mutating func step(into state: inout State) throws(InputError) -> Bool {
+            guard !atEOF else { return true }
+            if filled == buffer.count { buffer.append(contentsOf: [UInt8](repeating: 0, count: buffer.count)) }
+            let wanted = Swift.min(buffer.count - filled, range.upperBound - offset)
+            let (descriptor, filled) = (self.descriptor, self.filled)
+            let count = wanted == 0 ? 0 : buffer.withUnsafeMutableBytes { raw in
+                pread(descriptor, raw.baseAddress! + filled, wanted, off_t(offset))
+            }
+            if count < 0 {
+                if errno == EINTR { return true }
+                throw InputError(.unreadableFile, line: nil, value: path, "cannot be read: \(ByteSource.errnoText())")
+            }
+            if count == 0 { atEOF = true }
+            self.filled += count
+            offset += count
+            let (all, final, header) = (self.filled, atEOF, self.header)
+            let consumed: Int? = try buffer.withUnsafeBufferPointer { whole throws(InputError) -> Int? in
+                let bytes = UnsafeBufferPointer(rebasing: whole[0..<all])
+                var start = 0
+                if header {
+                    guard let headerEnd = state.skipHeader(bytes, final: final) else {
+                        return final ? nil : 0
+                    }
+                    start = headerEnd
+                }
+                return try state.parse(bytes, from: start, final: final)
+            }
+            guard let consumed else { return false }
+            if header && consumed > 0 { self.header = false }
+            if state.gaveUp { return false }
+            if consumed > 0 {
+                buffer.withUnsafeMutableBytes { raw in
+                    _ = memmove(raw.baseAddress!, raw.baseAddress! + consumed, all - consumed)
+                }
+                self.filled -= consumed
+            }
+            return true
+        }
+    }
+
+    /// The end of the header, the first data row's order id and customer id patterns, and a copy of `state` that
+    /// has read the header; `nil` when they are not in the first MiB or the first row's ids follow no
+    /// ``DigitPattern``.
+    static func probeFirstRow(
+        _ descriptor: Int32, size: Int, state: State
+    ) -> (headerEnd: Int, patterns: (DigitPattern, DigitPattern), probe: State)? {
         var head = [UInt8](repeating: 0, count: Swift.min(size, 1 << 20))
         let count = head.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress!, $0.count, 0) }
         guard count > 0 else { return nil }
@@ -171,6 +199,18 @@ enum FastCSVLoader {
             else { return nil }
             return (headerEnd, patterns)
         }) else { return nil }
+        return (headerEnd, patterns, probe)
+    }
+
+    /// The two halves' states and the split offset, or `nil` when the file should be read by one thread: its
+    /// first row's order id or customer id follows no ``DigitPattern`` (the halves could not be merged without
+    /// lookups), the header or first row is not in the first MiB, or no line starts after the split position.
+    ///
+    /// Both states get the first row's patterns, so the second half's ids are read exactly as one pass would.
+    static func splitStates(
+        _ descriptor: Int32, size: Int, state: State, split: Split, path: String
+    ) throws(InputError) -> (State, State, Int)? {
+        guard let (headerEnd, patterns, probe) = probeFirstRow(descriptor, size: size, state: state) else { return nil }
         // The split: the first line start at or after the position, past the header.
         var position = Swift.max(split.position ?? size / 2, headerEnd)
         if position < size && position > headerEnd {
@@ -288,6 +328,11 @@ enum FastCSVLoader {
         private var warmChecksum: UInt32 = 0
         /// line(row) = row + delta of the last break at or before row.
         private var lineBreaks: [(row: Int, delta: Int)] = []
+        /// Streaming (see ``startStreaming(keyLimit:)``): the columns hold one block's rows, customers as their
+        /// integer keys under `streamPattern` (narrowed by every id, as a numeric index would be).
+        private(set) var streaming = false
+        private(set) var streamPattern = DigitPattern.plain
+        private var keyLimit = 0
 
         init?(header: CSVOrderReader, options: OrderInputOptions) {
             guard !options.mapping.collapsesLineItems else { return nil }
@@ -324,7 +369,48 @@ enum FastCSVLoader {
         mutating func seed(orderIDPattern: DigitPattern, customerPattern: DigitPattern) {
             orderIDs.adopt(pattern: orderIDPattern)
             customers.seed(pattern: customerPattern)
+            streamPattern = customerPattern
         }
+
+        /// Makes the state keep only the current block's rows (``clearColumns()`` after each), customers as their
+        /// integer keys (at most `keyLimit`) instead of interned numbers, for a ``ReportFold``. It gives up on what
+        /// a fold cannot take or a caller could not undo: a customer id off the seeded pattern or above the limit,
+        /// an order id seen before (a duplicate is compared with the earlier row, which is gone).
+        mutating func startStreaming(keyLimit: Int) {
+            precondition(timestamps.isEmpty, "startStreaming before the first row")
+            streaming = true
+            self.keyLimit = keyLimit
+            let rows = 1 << 16
+            customerNumbers.reserveCapacity(rows)
+            timestamps.reserveCapacity(rows)
+            amounts.reserveCapacity(rows)
+        }
+
+        /// The customer-key limit of a state whose numeric index covers a file of `bytes` (see
+        /// ``numericLimit(forFileBytes:)``).
+        var numericKeyLimit: Int { customers.numericLimit }
+
+        /// The current block's rows (streaming).
+        func withColumns<R>(
+            _ body: (UnsafeBufferPointer<Int32>, UnsafeBufferPointer<Int64>, UnsafeBufferPointer<Int64>) -> R
+        ) -> R {
+            customerNumbers.withUnsafeBufferPointer { keys in
+                timestamps.withUnsafeBufferPointer { instants in
+                    amounts.withUnsafeBufferPointer { body(keys, instants, $0) }
+                }
+            }
+        }
+
+        /// Drops the current block's rows (streaming).
+        mutating func clearColumns() {
+            customerNumbers.removeAll(keepingCapacity: true)
+            timestamps.removeAll(keepingCapacity: true)
+            amounts.removeAll(keepingCapacity: true)
+        }
+
+        var loadReport: LoadReport { report }
+        var orderIDStore: OrderIDStore { orderIDs }
+        var totalMagnitude: Int64 { absoluteTotal }
 
         /// Makes this state parse from a line start after the header `probe` has read (line numbers count from
         /// 1 at that line; they are only used when the state is not appended to the first half's).
@@ -421,6 +507,8 @@ enum FastCSVLoader {
         ) throws(InputError) -> Int? {
             var position = start
             let n = bytes.count
+            let calendar = options.calendar
+            let minorDigits = self.minorDigits
             var fieldStarts = [Int](repeating: 0, count: columnCount + 1)
             let delimiterWord = UInt64(delimiter) &* 0x0101_0101_0101_0101
             let quoteWord = UInt64(0x22) &* 0x0101_0101_0101_0101
@@ -527,8 +615,8 @@ enum FastCSVLoader {
                         } ?? false)
                 }
                 guard currencyOK, !id.isEmpty, !customer.isEmpty, isValidText(id), isValidText(customer),
-                    let seconds = parseTimestamp(timestampField),
-                    let amount = parseAmount(amountField)
+                    let seconds = State.parseTimestamp(timestampField, calendar: calendar),
+                    let amount = State.parseAmount(amountField, minorDigits: minorDigits)
                 else {
                     try flush(&batch, bytes)
                     try reject(bytes, position, end, line: line)
@@ -536,6 +624,14 @@ enum FastCSVLoader {
                     continue
                 }
                 let (customerKey, numericKey) = customers.lookupKey(customer)
+                if streaming {
+                    // No customer table to warm: rows go straight in.
+                    try add(
+                        id: id, customer: customer, customerKey: customerKey, numericKey: numericKey, seconds: seconds,
+                        amount: amount, line: line)
+                    position = next
+                    continue
+                }
                 batch.append(
                     PendingRow(
                         id: fieldStarts[orderIDColumn]..<(fieldStarts[orderIDColumn + 1] - 1),
@@ -553,7 +649,7 @@ enum FastCSVLoader {
             _ batch: inout [PendingRow], _ bytes: UnsafeBufferPointer<UInt8>
         ) throws(InputError) {
             guard !batch.isEmpty else { return }
-            warmChecksum &+= customers.warm(batch)
+            if !streaming { warmChecksum &+= customers.warm(batch) }
             for row in batch {
                 try add(
                     id: UnsafeBufferPointer(rebasing: bytes[row.id]),
@@ -599,6 +695,10 @@ enum FastCSVLoader {
         ) throws(InputError) {
             let integer = orderIDs.integer(of: id)
             let existing = integer.map { orderIDs.row(ofInteger: $0) } ?? orderIDs.row(ofBytes: id)
+            if streaming && existing != nil {
+                gaveUp = true
+                return
+            }
             if let row = existing {
                 if timestamps[row] == seconds && amounts[row] == amount
                     && customers.matches(customerNumbers[row], customer)
@@ -622,6 +722,20 @@ enum FastCSVLoader {
                         "would make the ledger's total amount overflow Int64 minor units"))
                 return
             }
+            if streaming {
+                guard numericKey, customerKey <= UInt64(keyLimit), streamPattern.fits(customer) else {
+                    gaveUp = true
+                    return
+                }
+                streamPattern.narrow(customer)
+                absoluteTotal = total
+                customerNumbers.append(Int32(truncatingIfNeeded: customerKey))
+                timestamps.append(seconds)
+                amounts.append(amount)
+                if let integer { orderIDs.append(integer: integer, spelledBy: id) } else { orderIDs.append(bytes: id) }
+                report.ordersLoaded += 1
+                return
+            }
             absoluteTotal = total
             let row = timestamps.count
             if line - row != (lineBreaks.last?.delta ?? -1) { lineBreaks.append((row, line - row)) }
@@ -643,17 +757,19 @@ enum FastCSVLoader {
         }
 
         @inline(__always)
-        private func parseTimestamp(_ field: UnsafeBufferPointer<UInt8>) -> Int64? {
+        // Static, with only what they need: as methods of the (700-byte) state they made the row loop copy it
+        // twice a row.
+        private static func parseTimestamp(_ field: UnsafeBufferPointer<UInt8>, calendar: PeriodCalendar) -> Int64? {
             if let fast = FastCSVLoader.utcTimestamp(field) { return fast }
             let bytes = trimmed(field)
             if bytes.isEmpty { return nil }
-            do throws(TimestampParseError) { return try TimestampParser.parse(bytes, in: options.calendar) } catch {
+            do throws(TimestampParseError) { return try TimestampParser.parse(bytes, in: calendar) } catch {
                 return nil
             }
         }
 
         @inline(__always)
-        private func parseAmount(_ field: UnsafeBufferPointer<UInt8>) -> Int64? {
+        private static func parseAmount(_ field: UnsafeBufferPointer<UInt8>, minorDigits: Int) -> Int64? {
             if let fast = FastCSVLoader.plainAmount(field, minorDigits: minorDigits) { return fast }
             let bytes = trimmed(field)
             if bytes.isEmpty { return nil }
@@ -672,23 +788,61 @@ enum FastCSVLoader {
         }
     }
 
+    static let monthTableFirstYear = 1900
+    /// Days since 1970-01-01 of the first day of each month of 1900...2199 (14 KB, one lookup per timestamp
+    /// instead of the divisions of the general formula).
+    static let monthStarts: [Int32] = {
+        var starts: [Int32] = []
+        starts.reserveCapacity(300 * 12)
+        for year in monthTableFirstYear..<(monthTableFirstYear + 300) {
+            for month in 1...12 {
+                starts.append(Int32(CivilDate(year: year, month: month, day: 1)!.daysSince1970))
+            }
+        }
+        return starts
+    }()
+
     /// `YYYY-MM-DDTHH:MM:SSZ` exactly (what most exports write), or `nil` for anything else, valid or not.
     @inline(__always)
     static func utcTimestamp(_ b: UnsafeBufferPointer<UInt8>) -> Int64? {
-        guard b.count == 20, b[4] == 0x2D, b[7] == 0x2D, b[10] == 0x54, b[13] == 0x3A, b[16] == 0x3A, b[19] == 0x5A
+        guard b.count == 20, let base = b.baseAddress else { return nil }
+        // Eight bytes at a time, XORed with the template "0000-00-00T00:00:00Z": a digit becomes its value (0...9),
+        // a separator in place becomes 0; anything else leaves a bit set that `bad` catches.
+        let raw = UnsafeRawPointer(base)
+        let w0 = raw.loadUnaligned(as: UInt64.self).littleEndian ^ 0x2D30_302D_3030_3030  // "0000-00-"
+        let w1 = raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self).littleEndian ^ 0x3030_3A30_3054_3030  // "00T00:00"
+        let w2 = UInt64(raw.loadUnaligned(fromByteOffset: 16, as: UInt32.self).littleEndian) ^ 0x5A30_303A  // ":00Z"
+        // Digit bytes must be below 10: no bit above the low nibble, and no carry out of it when adding 6 (a
+        // byte with a high bit set is caught by the first test, so the additions never carry between bytes).
+        @inline(__always) func bad(_ word: UInt64, digits: UInt64) -> UInt64 {
+            let d = word & digits
+            let others = word & ~digits
+            return (d & 0xF0F0_F0F0_F0F0_F0F0) | ((d &+ 0x0606_0606_0606_0606 & digits) & 0x1010_1010_1010_1010)
+                | others
+        }
+        guard
+            bad(w0, digits: 0x00FF_FF00_FFFF_FFFF) | bad(w1, digits: 0xFFFF_00FF_FF00_FFFF)
+                | bad(w2, digits: 0x0000_0000_00FF_FF00) == 0
         else { return nil }
-        @inline(__always) func digit(_ i: Int) -> Int { Int(b[i] &- 0x30) }
-        for i in [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18] where b[i] &- 0x30 > 9 { return nil }
-        let year = digit(0) * 1000 + digit(1) * 100 + digit(2) * 10 + digit(3)
-        let month = digit(5) * 10 + digit(6)
-        let day = digit(8) * 10 + digit(9)
-        let hour = digit(11) * 10 + digit(12)
-        let minute = digit(14) * 10 + digit(15)
-        let second = digit(17) * 10 + digit(18)
-        guard month >= 1, month <= 12, day >= 1, hour < 24, minute < 60, second < 60,
-            day <= CivilDate.daysInMonth(year: year, month: month)
-        else { return nil }
-        // Days from civil (Howard Hinnant's algorithm).
+        @inline(__always) func byte(_ word: UInt64, _ index: UInt64) -> Int { Int(truncatingIfNeeded: word >> (8 * index)) & 0xFF }
+        let year = byte(w0, 0) * 1000 + byte(w0, 1) * 100 + byte(w0, 2) * 10 + byte(w0, 3)
+        let month = byte(w0, 5) * 10 + byte(w0, 6)
+        let day = byte(w1, 0) * 10 + byte(w1, 1)
+        let hour = byte(w1, 3) * 10 + byte(w1, 4)
+        let minute = byte(w1, 6) * 10 + byte(w1, 7)
+        let second = byte(w2, 1) * 10 + byte(w2, 2)
+        guard month >= 1, month <= 12, day >= 1, hour < 24, minute < 60, second < 60 else { return nil }
+        if day > 28 {
+            let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+            let length = month == 2 ? (leap ? 29 : 28) : (month == 4 || month == 6 || month == 9 || month == 11 ? 30 : 31)
+            guard day <= length else { return nil }
+        }
+        let slot = (year - FastCSVLoader.monthTableFirstYear) * 12 + month - 1
+        if slot >= 0 && slot < FastCSVLoader.monthStarts.count {
+            let days = Int(FastCSVLoader.monthStarts[slot]) + day - 1
+            return Int64(days * 86_400 + hour * 3600 + minute * 60 + second)
+        }
+        // Days from civil (Howard Hinnant's algorithm); the year is 0...9999.
         let y = month <= 2 ? year - 1 : year
         let era = (y >= 0 ? y : y - 399) / 400
         let yearOfEra = y - era * 400

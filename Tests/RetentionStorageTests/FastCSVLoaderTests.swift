@@ -174,6 +174,67 @@ struct FastCSVLoaderTests {
         }
     }
 
+    /// Every byte value at every position of a few valid timestamps: the word-at-a-time check takes exactly the
+    /// digits it should (whatever it returns agrees with the general parser; it declines anything else it
+    /// cannot read, and reads every valid one).
+    @Test func utcFastPathChecksEveryByte() throws {
+        for text in ["2024-02-29T23:59:59Z", "1999-12-31T00:00:00Z", "2100-02-28T12:34:56Z", "0001-01-01T00:00:00Z"] {
+            let valid = Array(text.utf8)
+            #expect(valid.withUnsafeBufferPointer { FastCSVLoader.utcTimestamp($0) } != nil)
+            for position in valid.indices {
+                for value in 0...255 {
+                    var bytes = valid
+                    bytes[position] = UInt8(value)
+                    let fast = bytes.withUnsafeBufferPointer { FastCSVLoader.utcTimestamp($0) }
+                    let general = try? TimestampParser.parse(String(decoding: bytes, as: UTF8.self), in: .utc)
+                    if let fast { #expect(fast == general?.secondsSince1970, "\(bytes)") }
+                    let isDigit = (0x30...0x39).contains(value)
+                    let separator = [4: 0x2D, 7: 0x2D, 10: 0x54, 13: 0x3A, 16: 0x3A, 19: 0x5A][position]
+                    if separator.map({ $0 != value }) ?? !isDigit { #expect(fast == nil, "\(bytes)") }
+                }
+            }
+        }
+    }
+
+    /// The word-at-a-time key of ``DigitPattern`` equals digit-by-digit reading, for ids of every length with and
+    /// without a prefix, and a non-digit at every position.
+    @Test func digitPatternKeysAgreeWithTheSimpleReading() {
+        func simple(_ pattern: DigitPattern, _ bytes: [UInt8]) -> Int64? {
+            let p = pattern.prefixLength
+            let n = bytes.count - p
+            guard n >= 1, n <= 18 else { return nil }
+            var word = pattern.prefixWord
+            for k in 0..<p {
+                guard bytes[k] == UInt8(truncatingIfNeeded: word) else { return nil }
+                word >>= 8
+            }
+            guard pattern.fits(count: n, leadingZero: n > 1 && bytes[p] == 0x30) else { return nil }
+            var value: Int64 = 0
+            for byte in bytes[p...] {
+                guard byte &- 0x30 < 10 else { return nil }
+                value = value * 10 + Int64(byte &- 0x30)
+            }
+            return value
+        }
+        var rng = SplitMix(seed: 9)
+        for prefix in ["", "C", "ORD-", "ABCDEFGH"] {
+            let pattern = DigitPattern(
+                prefixWord: prefix.utf8.enumerated().reduce(0) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) },
+                prefixLength: prefix.utf8.count, minWidth: 1, maxWidth: 18)
+            for length in 1...20 {
+                for _ in 0..<40 {
+                    var bytes = Array(prefix.utf8) + (0..<length).map { _ in UInt8(0x30 + rng.next() % 10) }
+                    if rng.next() % 3 == 0 {
+                        let at = Int(rng.next() % UInt64(bytes.count))
+                        bytes[at] = [0x2F, 0x3A, 0x20, 0xB0, 0x00, 0x43][Int(rng.next() % 6)]
+                    }
+                    let key = bytes.withUnsafeBufferPointer { pattern.key($0) }
+                    #expect(key == simple(pattern, bytes), "\(String(decoding: bytes, as: UTF8.self))")
+                }
+            }
+        }
+    }
+
     @Test(arguments: [
         "0", "12", "-0.05", "12.5", "12.50", "1.", ".5", "+1", "1.234", "123456789012345", "1234567890123456",
         "-", "", "1.2.3", "00012.30"])

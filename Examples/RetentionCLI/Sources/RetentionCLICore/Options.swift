@@ -130,21 +130,30 @@ struct InputOptions: ParsableArguments {
     /// Loads the file into a ledger; skipped rows are reported on standard error.
     func load(_ path: String, calendar: PeriodCalendar) throws -> OrderLedger {
         let options = try orderInputOptions(calendar: calendar)
-        let loaded: (ledger: OrderLedger, report: LoadReport)
+        return try reading(path) { () throws(InputError) in try CSVOrderReader.loadLedger(path: path, options: options) }
+    }
+
+    /// Runs `read` over the file at `path` (a line on a terminal says what is being read meanwhile), then reports
+    /// its duplicates and skipped rows on standard error.
+    func reading<T>(_ path: String, _ read: () throws -> (T, LoadReport)) throws -> T {
         // On a terminal, a line says what is being read while the loader runs (it reports no partial counts).
         let progress = Console.errors.isTerminal ? Console.errors : nil
         if let progress {
             let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
             progress.write("\r reading \(path)" + (size.map { " (\(grouped($0 / 1_000_000)) MB)" } ?? "") + "...")
         }
+        let loaded: (T, LoadReport)
         do {
-            loaded = try CSVOrderReader.loadLedger(path: path, options: options)
+            loaded = try read()
             progress?.write("\r\u{1B}[K")
-        } catch {
+        } catch let error as InputError {
             progress?.write("\r\u{1B}[K")
             throw CLIError(error.description)
+        } catch {
+            progress?.write("\r\u{1B}[K")
+            throw error
         }
-        let report = loaded.report
+        let report = loaded.1
         if report.duplicatesIgnored > 0 {
             let count = report.duplicatesIgnored
             Console.errors.write(
@@ -158,7 +167,7 @@ struct InputOptions: ParsableArguments {
             for error in report.errors { message += "  \(error)\n" }
             Console.errors.write(message)
         }
-        return loaded.ledger
+        return loaded.0
     }
 }
 

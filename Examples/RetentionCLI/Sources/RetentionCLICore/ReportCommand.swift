@@ -51,6 +51,38 @@ struct ReportCommand: AsyncParsableCommand {
 
     func run() async throws {
         let calendar = try global.calendar
+        let report: RetentionReport
+        if let file = source.file, (from == nil) == (to == nil) {
+            // A file, with the window given or all of the data's: one pass that never holds the orders.
+            let window = from.flatMap { from in to.map { calendar.startOfDay(from.date)..<calendar.startOfDay($0.date) } }
+            let inputOptions = try input.orderInputOptions(calendar: calendar)
+            let options = reportOptions(calendar: calendar, window: window)
+            report = try input.reading(file) {
+                try RetentionReport.streamed(fromCSV: file, input: inputOptions, options: options)
+            }
+        } else {
+            report = try await fromLedgerOrStore(calendar: calendar)
+        }
+        let out = BufferedWriter()
+        defer { out.flush() }
+        switch try global.outputFormat(default: .text, allowsHTML: true) {
+        case .json: out.line(try JSONValue.encode(report).rendered())
+        case .csv: writeFigures(report, to: out)
+        case .text: writeText(report, to: out)
+        case .html: out.line(HTMLReport(report, title: "Retention report: \(source.name)").html)
+        }
+    }
+
+    private func reportOptions(calendar: PeriodCalendar, window: Range<Timestamp>?) -> RetentionReport.Options {
+        RetentionReport.Options(
+            calendar: calendar, window: window, activeWithin: activeWithin.map { Int64($0) * 86_400 },
+            lifespanYears: lifespanYears, grossMargin: margin, annualDiscountRate: discountRate, cohortUnit: period,
+            asOf: global.asOf?.date, bins: bins, binning: ties)
+    }
+
+    /// The report from a ledger of every order (a store, or a file with half a window: its other end is the
+    /// data's), or with --push-down from per-customer rows the store computes.
+    private func fromLedgerOrStore(calendar: PeriodCalendar) async throws -> RetentionReport {
         // From a store with --push-down: per-customer rows, never the orders; otherwise a ledger of every order.
         let store =
             pushDown ? try StoreLocation(parsing: source.store ?? "", option: "--store").open(creating: false) : nil
@@ -71,29 +103,14 @@ struct ReportCommand: AsyncParsableCommand {
             }
             window = lower..<upper
         }
-        let options = RetentionReport.Options(
-            calendar: calendar, window: window, activeWithin: activeWithin.map { Int64($0) * 86_400 },
-            lifespanYears: lifespanYears, grossMargin: margin, annualDiscountRate: discountRate, cohortUnit: period,
-            asOf: global.asOf?.date, bins: bins, binning: ties)
-        let report: RetentionReport
-        if let ledger {
-            report = try RetentionReport(ledger, options: options)
-        } else {
-            do {
-                report = try await RetentionReport.pushedDown(from: store!, options: options)
-            } catch let error as MetricError {
-                throw error
-            } catch {
-                throw CLIError("reading \(source.name): \(error)")
-            }
-        }
-        let out = BufferedWriter()
-        defer { out.flush() }
-        switch try global.outputFormat(default: .text, allowsHTML: true) {
-        case .json: out.line(try JSONValue.encode(report).rendered())
-        case .csv: writeFigures(report, to: out)
-        case .text: writeText(report, to: out)
-        case .html: out.line(HTMLReport(report, title: "Retention report: \(source.name)").html)
+        let options = reportOptions(calendar: calendar, window: window)
+        if let ledger { return try RetentionReport(ledger, options: options) }
+        do {
+            return try await RetentionReport.pushedDown(from: store!, options: options)
+        } catch let error as MetricError {
+            throw error
+        } catch {
+            throw CLIError("reading \(source.name): \(error)")
         }
     }
 

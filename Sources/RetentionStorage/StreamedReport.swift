@@ -1,0 +1,177 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Dispatch
+import RetentionMetrics
+
+extension RetentionReport {
+    /// The report of a CSV export, read once in blocks that are folded into per-customer states and dropped:
+    /// memory grows with customers, not orders, and no ledger is built. Equal to
+    /// `RetentionReport(CSVOrderReader.loadLedger(path:options:).ledger, options:)` with the same load report,
+    /// which it falls back to (reading the file again) for input or options the fold does not take.
+    ///
+    /// ```swift
+    /// let (report, load) = try RetentionReport.streamed(fromCSV: "orders.csv")
+    /// print(report.repeatPurchaseRate ?? 0, load.skippedRows)
+    /// ```
+    ///
+    /// The one-pass path needs what the bulk reader's fast path needs (unquoted fields, one currency, see
+    /// ``CSVOrderReader/loadLedger(path:options:)``), customer ids that follow one digit pattern (`C0001234`,
+    /// `4711`), no repeated order id, `.share` binning, a window whenever there is an as-of day, and cohort
+    /// periods such that no customer's purchases span 64 of them (monthly and quarterly cohorts in practice).
+    ///
+    /// - Parameters:
+    ///   - path: The CSV file.
+    ///   - input: Mapping, zone, default currency, bad-row policy, limits.
+    ///   - options: The report's options.
+    /// - Returns: The report and the load report (rows read, orders loaded, skipped rows and their errors).
+    /// - Throws: ``InputError`` as ``CSVOrderReader/loadLedger(path:options:)`` does; ``MetricError`` as
+    ///   ``RetentionReport/init(_:options:)`` does.
+    /// - Complexity: O(*n*) time for *n* orders; memory O(*c*) for *c* customers on the one-pass path (64 bytes
+    ///   each, plus two 8 MiB blocks), O(*n*) on the fallback.
+    public static func streamed(
+        fromCSV path: String, input: OrderInputOptions = OrderInputOptions(), options: Options = Options()
+    ) throws -> (report: RetentionReport, load: LoadReport) {
+        if let streamed = try FastCSVLoader.streamReport(path: path, options: input, reportOptions: options) {
+            return streamed
+        }
+        let (ledger, load) = try CSVOrderReader.loadLedger(path: path, options: input)
+        return (try RetentionReport(ledger, options: options), load)
+    }
+}
+
+/// The parts' states, readers and results while the threads of one round use them (each thread touches only
+/// its own index; `concurrentPerform` returns after both, which orders their writes before later reads).
+private struct RoundBox: @unchecked Sendable {
+    let states: UnsafeMutablePointer<FastCSVLoader.State>
+    let readers: UnsafeMutablePointer<FastCSVLoader.RangeReader>
+    let results: UnsafeMutablePointer<Result<Bool, InputError>>
+}
+
+/// The states, read by both fold workers (never written while they run).
+private struct StatesBox: @unchecked Sendable {
+    let states: UnsafePointer<FastCSVLoader.State>
+    let count: Int
+}
+
+extension FastCSVLoader {
+    /// The one-pass path of ``RetentionReport/streamed(fromCSV:input:options:)``, or `nil` for the fallback.
+    ///
+    /// Rounds: each part of the file (two halves of a file of at least `split.threshold` bytes, else one) parses
+    /// one block into its state, on its own thread; then two workers fold every part's rows into a
+    /// ``ReportFold``, each taking the customers of its key parity; then the blocks are dropped. At the end the
+    /// parts must join as ``State/append(_:)`` would join them (the second part skipped no row, the order ids are
+    /// disjoint, the customer patterns agree, the totals add up), else the ledger path reads the file.
+    static func streamReport(
+        path: String, options: OrderInputOptions, reportOptions: RetentionReport.Options,
+        blockSize: Int = FastCSVLoader.blockSize, split: Split = Split()
+    ) throws -> (RetentionReport, LoadReport)? {
+        guard reportOptions.binning == .share, reportOptions.window != nil || reportOptions.asOf == nil else {
+            return nil
+        }
+        let header = try CSVOrderReader(path: path, options: options)
+        guard var state = State(header: header, options: options) else { return nil }
+        let descriptor = open(path, O_RDONLY)
+        guard descriptor >= 0 else {
+            throw InputError(.unreadableFile, line: nil, value: path, "cannot be opened: \(ByteSource.errnoText())")
+        }
+        defer { _ = close(descriptor) }
+        var info = stat()
+        let size = fstat(descriptor, &info) == 0 ? Int(info.st_size) : 0
+        guard size > 0 else { return nil }
+        state.numericLimit(forFileBytes: size)
+        let keyLimit = state.numericKeyLimit
+        var states: [State]
+        var ranges: [Range<Int>]
+        if size >= split.threshold, let (first, second, middle) = try splitStates(
+            descriptor, size: size, state: state, split: split, path: path)
+        {
+            states = [first, second]
+            ranges = [0..<middle, middle..<size]
+        } else {
+            guard let (_, patterns, _) = probeFirstRow(descriptor, size: size, state: state) else { return nil }
+            state.seed(orderIDPattern: patterns.0, customerPattern: patterns.1)
+            states = [state]
+            ranges = [0..<Int.max]
+        }
+        for index in states.indices { states[index].startStreaming(keyLimit: keyLimit) }
+        var readers = ranges.indices.map {
+            RangeReader(descriptor, ranges[$0], header: $0 == 0, blockSize: blockSize, path: path)
+        }
+        var results = [Result<Bool, InputError>](repeating: .success(true), count: states.count)
+        var fold: ReportFold?
+        while readers.contains(where: { !$0.finished }) {
+            states.withUnsafeMutableBufferPointer { states in
+                readers.withUnsafeMutableBufferPointer { readers in
+                    results.withUnsafeMutableBufferPointer { results in
+                        let box = RoundBox(
+                            states: states.baseAddress!, readers: readers.baseAddress!, results: results.baseAddress!)
+                        DispatchQueue.concurrentPerform(iterations: states.count) { part in
+                            box.results[part] = Result { () throws(InputError) -> Bool in
+                                try box.readers[part].step(into: &box.states[part])
+                            }
+                        }
+                    }
+                }
+            }
+            // The first part's error is the first in file order; the second part's line numbers count from its
+            // start, so its errors are the ledger path's to report.
+            guard try results[0].get() else { return nil }
+            if results.count > 1, case .failure = results[1] { return nil }
+            if results.count > 1, case .success(false) = results[1] { return nil }
+            if fold == nil {
+                let first = states.lazy.compactMap { state in state.withColumns { _, instants, _ in instants.first } }.first
+                guard let first else { continue }
+                guard let made = try ReportFold(options: reportOptions, keyLimit: keyLimit, around: first) else {
+                    return nil
+                }
+                fold = made
+            }
+            let folding = fold!
+            states.withUnsafeBufferPointer { states in
+                let box = StatesBox(states: states.baseAddress!, count: states.count)
+                DispatchQueue.concurrentPerform(iterations: folding.workers) { worker in
+                    for part in 0..<box.count {
+                        box.states[part].withColumns { keys, timestamps, amounts in
+                            folding.fold(worker: worker, keys: keys, timestamps: timestamps, amounts: amounts)
+                        }
+                    }
+                }
+            }
+            guard !folding.gaveUp else { return nil }
+            for index in states.indices { states[index].clearColumns() }
+        }
+        guard let fold else { return nil }  // no rows: the ledger path says what that means
+        var load = states[0].loadReport
+        if states.count > 1 {
+            let (first, second) = (states[0], states[1])
+            guard second.loadReport.skippedRows == 0, second.loadReport.errors.isEmpty,
+                DigitPattern.common(first.streamPattern, second.streamPattern) != nil,
+                !first.totalMagnitude.addingReportingOverflow(second.totalMagnitude).overflow,
+                disjoint(first.orderIDStore, second.orderIDStore)
+            else { return nil }
+            load.rowsRead += second.loadReport.rowsRead
+            load.ordersLoaded += second.loadReport.ordersLoaded
+        }
+        guard let report = try fold.report(currency: load.ordersLoaded > 0 ? options.defaultCurrency : nil) else {
+            return nil
+        }
+        return (report, load)
+    }
+
+    /// Whether no order id of `b` is in `a`: at once for increasing integer ids, else by looking each one up.
+    static func disjoint(_ a: OrderIDStore, _ b: OrderIDStore) -> Bool {
+        if OrderIDStore.concatenated(a, b) != nil { return true }
+        if a.kind != .strings, b.kind != .strings, DigitPattern.common(a.pattern, b.pattern) != nil {
+            // One spelling per integer under the common pattern: equal ids are equal integers.
+            for row in 0..<b.count where a.row(ofInteger: b.integer(at: row)!) != nil { return false }
+            return true
+        }
+        for row in 0..<b.count where a.row(of: b.string(at: row)) != nil { return false }
+        return true
+    }
+}
