@@ -8,6 +8,19 @@ import Dispatch
 // range is known; then the kernel's customer pass, segments and assembly run unchanged
 // (`RetentionReport.finishKernel`). The tests prove the result equal to `RetentionReport(ledger)`.
 
+/// Per-customer state that rows are folded into in batches, by several workers at once, each taking the customers
+/// of its key parity (`key % workers == worker`), as a bulk reader's blocks arrive.
+package protocol RowFold: AnyObject, Sendable {
+    /// How many workers fold each batch (every worker must see every batch).
+    var workers: Int { get }
+    /// Whether some row could not be folded (the caller then uses the ledger path).
+    var gaveUp: Bool { get }
+    /// Folds the rows of one batch that belong to `worker`. Keys must lie in the fold's key range.
+    func fold(
+        worker: Int, keys: UnsafeBufferPointer<Int32>, timestamps: UnsafeBufferPointer<Int64>,
+        amounts: UnsafeBufferPointer<Int64>)
+}
+
 /// A streaming form of ``RetentionReport/init(_:options:)`` for customers given as small integer keys (a bulk CSV
 /// reader's numeric customer ids): `fold` the rows in batches from two workers, then ask for the `report`.
 ///
@@ -26,7 +39,7 @@ import Dispatch
 ///
 /// Thread safety: `fold(worker:...)` may run concurrently for *different* workers (each writes only the states of
 /// its own customers, `key % workers == worker`, and its own totals); everything else is called from one thread.
-package final class ReportFold: @unchecked Sendable {
+package final class ReportFold: RowFold, @unchecked Sendable {
     /// How far from the first row's instant the provisional period tables reach (about 40 years each way).
     package static let reach: Int64 = 40 * 366 * 86_400
     /// `firstKey = firstBias - instant`, `lastKey = instant - lastBias`, `firstPeriodKey = periodBias - period`:

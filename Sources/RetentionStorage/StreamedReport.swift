@@ -60,12 +60,6 @@ private struct StatesBox: @unchecked Sendable {
 
 extension FastCSVLoader {
     /// The one-pass path of ``RetentionReport/streamed(fromCSV:input:options:)``, or `nil` for the fallback.
-    ///
-    /// Rounds: each part of the file (two halves of a file of at least `split.threshold` bytes, else one) parses
-    /// one block into its state, on its own thread; then two workers fold every part's rows into a
-    /// ``ReportFold``, each taking the customers of its key parity; then the blocks are dropped. At the end the
-    /// parts must join as ``State/append(_:)`` would join them (the second part skipped no row, the order ids are
-    /// disjoint, the customer patterns agree, the totals add up), else the ledger path reads the file.
     static func streamReport(
         path: String, options: OrderInputOptions, reportOptions: RetentionReport.Options,
         blockSize: Int = FastCSVLoader.blockSize, split: Split = Split()
@@ -73,6 +67,32 @@ extension FastCSVLoader {
         guard reportOptions.binning == .share, reportOptions.window != nil || reportOptions.asOf == nil else {
             return nil
         }
+        guard
+            let (fold, load, _) = try streamRows(
+                path: path, options: options, blockSize: blockSize, split: split,
+                make: { first, keyLimit in try ReportFold(options: reportOptions, keyLimit: keyLimit, around: first) })
+        else { return nil }
+        guard let report = try fold.report(currency: load.ordersLoaded > 0 ? options.defaultCurrency : nil) else {
+            return nil
+        }
+        return (report, load)
+    }
+
+    /// Reads a CSV file once and folds every row into a ``RowFold`` made (by `make`, from the first row's instant
+    /// and the customer-key limit) when the first rows arrive; `nil` when the one pass does not apply (see
+    /// ``State/startStreaming(keyLimit:)``) or the fold gives up.
+    ///
+    /// Rounds: each part of the file (two halves of a file of at least `split.threshold` bytes, else one) parses
+    /// one block into its state, on its own thread; then the fold's workers fold every part's rows (each takes
+    /// the customers of its key parity); then the blocks are dropped. At the end the parts must join as
+    /// ``State/append(_:)`` would join them (the second part skipped no row, the order ids are disjoint, the
+    /// customer patterns agree, the totals add up), else the caller reads the file the ledger's way.
+    ///
+    /// - Returns: The fold, the load report, and the customer-id pattern every row followed.
+    static func streamRows<Fold: RowFold>(
+        path: String, options: OrderInputOptions, blockSize: Int = FastCSVLoader.blockSize, split: Split = Split(),
+        make: (_ firstInstant: Int64, _ keyLimit: Int) throws -> Fold?
+    ) throws -> (Fold, LoadReport, DigitPattern)? {
         let header = try CSVOrderReader(path: path, options: options)
         guard var state = State(header: header, options: options) else { return nil }
         let descriptor = open(path, O_RDONLY)
@@ -103,7 +123,7 @@ extension FastCSVLoader {
             RangeReader(descriptor, ranges[$0], header: $0 == 0, blockSize: blockSize, path: path)
         }
         var results = [Result<Bool, InputError>](repeating: .success(true), count: states.count)
-        var fold: ReportFold?
+        var fold: Fold?
         while readers.contains(where: { !$0.finished }) {
             states.withUnsafeMutableBufferPointer { states in
                 readers.withUnsafeMutableBufferPointer { readers in
@@ -124,11 +144,10 @@ extension FastCSVLoader {
             if results.count > 1, case .failure = results[1] { return nil }
             if results.count > 1, case .success(false) = results[1] { return nil }
             if fold == nil {
-                let first = states.lazy.compactMap { state in state.withColumns { _, instants, _ in instants.first } }.first
+                let first = states.lazy.compactMap { state in state.withColumns { _, instants, _ in instants.first } }
+                    .first
                 guard let first else { continue }
-                guard let made = try ReportFold(options: reportOptions, keyLimit: keyLimit, around: first) else {
-                    return nil
-                }
+                guard let made = try make(first, keyLimit) else { return nil }
                 fold = made
             }
             let folding = fold!
@@ -147,20 +166,19 @@ extension FastCSVLoader {
         }
         guard let fold else { return nil }  // no rows: the ledger path says what that means
         var load = states[0].loadReport
+        var pattern = states[0].streamPattern
         if states.count > 1 {
             let (first, second) = (states[0], states[1])
             guard second.loadReport.skippedRows == 0, second.loadReport.errors.isEmpty,
-                DigitPattern.common(first.streamPattern, second.streamPattern) != nil,
+                let common = DigitPattern.common(first.streamPattern, second.streamPattern),
                 !first.totalMagnitude.addingReportingOverflow(second.totalMagnitude).overflow,
                 disjoint(first.orderIDStore, second.orderIDStore)
             else { return nil }
+            pattern = common
             load.rowsRead += second.loadReport.rowsRead
             load.ordersLoaded += second.loadReport.ordersLoaded
         }
-        guard let report = try fold.report(currency: load.ordersLoaded > 0 ? options.defaultCurrency : nil) else {
-            return nil
-        }
-        return (report, load)
+        return (fold, load, pattern)
     }
 
     /// Whether no order id of `b` is in `a`: at once for increasing integer ids, else by looking each one up.
@@ -173,5 +191,73 @@ extension FastCSVLoader {
         }
         for row in 0..<b.count where a.row(of: b.string(at: row)) != nil { return false }
         return true
+    }
+}
+
+extension RFMColumns {
+    /// The RFM columns of a CSV export in one pass that never holds the orders (per customer 24 bytes while
+    /// reading), or `nil` when the file needs the ledger path: then compute
+    /// `RFMScores(RFMSummary(ledger:asOf:calendar:), bins:)` from ``CSVOrderReader/loadLedger(path:options:)``.
+    ///
+    /// Equal to that ledger path (frequency = purchases, monetary = total, refunds `.net`, ties `.share`, segments
+    /// of `segmentation`) where it answers. It needs what ``RetentionReport/streamed(fromCSV:input:options:)``'s
+    /// one pass needs, customer ids of one prefix and one length (`C0000042`, so that key order is id order),
+    /// and `bins` in 1...32.
+    ///
+    /// ```swift
+    /// let calendar = PeriodCalendar(identifier: "Europe/Berlin")!
+    /// if let (rfm, load) = try RFMColumns.onePass(fromCSV: "orders.csv", input: .init(calendar: calendar)) {
+    ///     print(rfm.count, load.skippedRows)
+    /// }
+    /// ```
+    ///
+    /// - Parameters:
+    ///   - path: The CSV file.
+    ///   - input: Mapping, zone (the RFM days are local days of `input.calendar`), default currency, bad-row
+    ///     policy.
+    ///   - asOf: The as-of day; orders after it are ignored. `nil`: the local day of the latest order.
+    ///   - bins: Number of scores b.
+    ///   - segmentation: The segment table.
+    /// - Returns: The columns and the load report, or `nil`.
+    /// - Throws: ``InputError`` as the ledger path does for the first bad row under `.fail` in the first half of
+    ///   the file (any other bad input makes it return `nil`, and the ledger path reports it).
+    /// - Complexity: O(*n* + *c*) for *n* orders and *c* customers; memory O(*c*).
+    public static func onePass(
+        fromCSV path: String, input: OrderInputOptions = OrderInputOptions(), asOf: CivilDate? = nil,
+        bins: Int = 5, segmentation: RFMSegmentation = .standard
+    ) throws -> (columns: RFMColumns, load: LoadReport)? {
+        try onePass(path: path, input: input, asOf: asOf, bins: bins, segmentation: segmentation)
+    }
+
+    /// ``onePass(fromCSV:input:asOf:bins:segmentation:)`` with the reader's block size and split (tests).
+    static func onePass(
+        path: String, input: OrderInputOptions, asOf: CivilDate?, bins: Int, segmentation: RFMSegmentation,
+        blockSize: Int = FastCSVLoader.blockSize, split: FastCSVLoader.Split = FastCSVLoader.Split()
+    ) throws -> (columns: RFMColumns, load: LoadReport)? {
+        guard (1...32).contains(bins) else { return nil }
+        guard
+            let (fold, load, pattern) = try FastCSVLoader.streamRows(
+                path: path, options: input, blockSize: blockSize, split: split,
+                make: { _, keyLimit in
+                    RFMFold(keyLimit: keyLimit, asOf: asOf, calendar: input.calendar, refunds: .net)
+                })
+        else { return nil }
+        var prefixBytes: [UInt8] = []
+        var word = pattern.prefixWord
+        for _ in 0..<pattern.prefixLength {
+            prefixBytes.append(UInt8(truncatingIfNeeded: word))
+            word >>= 8
+        }
+        guard
+            let columns = fold.columns(
+                calendar: input.calendar, bins: bins, segmentation: segmentation,
+                idPrefix: String(decoding: prefixBytes, as: UTF8.self), idDigits: pattern.minWidth)
+        else { return nil }
+        // Key order is id order when every id has the same length (the key range's ends spell alike).
+        func spelledDigits(_ key: Int64) -> Int { Swift.max(String(key).count, pattern.minWidth) }
+        if let first = columns.keys.first, let last = columns.keys.last, spelledDigits(first) != spelledDigits(last) {
+            return nil
+        }
+        return (columns, load)
     }
 }

@@ -173,3 +173,85 @@ struct StreamedReportTests {
         try Self.expectSameAsLedger(Array("order_id,customer_id,timestamp,amount\n".utf8), options: [.init()], splits: [nil])
     }
 }
+
+/// `RFMColumns.onePass(fromCSV:)` equals the ledger's `RFMScores(RFMSummary(...))` and segments, or declines.
+struct RFMColumnsOnePassTests {
+    static func expectSameAsLedger(
+        _ bytes: [UInt8], zone: String, asOf: CivilDate?, bins: Int, input: OrderInputOptions? = nil,
+        splits: [Int?] = [nil], sourceLocation: SourceLocation = #_sourceLocation
+    ) throws -> Int {
+        let path = NSTemporaryDirectory() + "rfm-one-pass-\(UUID().uuidString).csv"
+        #expect(FileManager.default.createFile(atPath: path, contents: Data(bytes)), sourceLocation: sourceLocation)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let calendar = try #require(PeriodCalendar(identifier: zone))
+        var options = input ?? OrderInputOptions()
+        options.calendar = calendar
+        let (ledger, load) = try CSVOrderReader.loadLedger(path: path, options: options)
+        let day = asOf ?? calendar.localDay(of: Timestamp(secondsSince1970: ledger.timestampRange!.upperBound))
+        let expected = RFMScores(RFMSummary(ledger: ledger, asOf: day, calendar: calendar), bins: bins)
+        let segments = RFMSegmentation.standard.segments(of: expected)
+        var answered = 0
+        for split in splits {
+            guard
+                let (columns, columnsLoad) = try RFMColumns.onePass(
+                    path: path, input: options, asOf: asOf, bins: bins, segmentation: .standard, blockSize: 1 << 12,
+                    split: split.map { FastCSVLoader.Split(threshold: 0, position: $0) }
+                        ?? FastCSVLoader.Split(threshold: .max))
+            else { continue }
+            answered += 1
+            #expect(columns.scores == expected, sourceLocation: sourceLocation)
+            #expect(columns.segments.map { columns.segmentNames[Int($0)] } == segments, sourceLocation: sourceLocation)
+            #expect(columns.asOf == day && columnsLoad == load, sourceLocation: sourceLocation)
+        }
+        if let (columns, _) = try RFMColumns.onePass(fromCSV: path, input: options, asOf: asOf, bins: bins) {
+            #expect(columns.scores == expected, sourceLocation: sourceLocation)
+        }
+        return answered
+    }
+
+    @Test(arguments: ["UTC", "Europe/Berlin", "Australia/Lord_Howe"])
+    func equalsTheLedgerPath(zone: String) throws {
+        let bytes = StreamedReportTests.export(rows: 2_000, customers: 500, seed: 21)
+        for (asOf, bins) in [(nil, 5), (CivilDate(year: 2024, month: 2, day: 29), 3), (nil, 1), (nil, 7)] {
+            let answered = try Self.expectSameAsLedger(
+                bytes, zone: zone, asOf: asOf, bins: bins, splits: [nil, 1, bytes.count / 2, bytes.count - 3])
+            #expect(answered == 4)
+        }
+    }
+
+    /// Over 131,072 keys the columns are filled and scored by two threads; heavy buyers (4,096 purchases and more)
+    /// leave the frequency histogram.
+    @Test func twoPartsAndHeavyBuyers() throws {
+        var text = String(decoding: StreamedReportTests.export(rows: 200_000, customers: 150_000, seed: 24), as: UTF8.self)
+        for k in 0..<4_100 { text += "P\(String(format: "%07d", k)),C0000007,2023-06-01T10:00:00Z,1.00\n" }
+        let bytes = Array(text.utf8)
+        let answered = try Self.expectSameAsLedger(bytes, zone: "Europe/Berlin", asOf: nil, bins: 5)
+        #expect(answered == 1)
+    }
+
+    /// Refunds only, refunds after the as-of day, and bad rows skipped in the first half.
+    @Test func refundsAndSkippedRows() throws {
+        let bytes = StreamedReportTests.export(
+            rows: 300, customers: 40, seed: 22,
+            extra: [
+                (3, "O9000001,C0000999,2023-05-01T00:00:00Z,-5.00"), (4, "O9000002,C0000001,2030-01-01T00:00:00Z,-7.00"),
+                (6, "O9000003,C0000002,2024-13-01T00:00:00Z,1.00"),
+            ])
+        let answered = try Self.expectSameAsLedger(
+            bytes, zone: "UTC", asOf: CivilDate(year: 2024, month: 6, day: 1), bins: 5,
+            input: OrderInputOptions(badRows: .skip), splits: [nil, bytes.count / 2])
+        #expect(answered == 2)
+    }
+
+    /// Ids of different lengths (key order is not id order) and ids of no digit pattern: the ledger's business.
+    @Test func declinesWhereKeyOrderIsNotIdOrder() throws {
+        let base = String(decoding: StreamedReportTests.export(rows: 300, customers: 40, seed: 23), as: UTF8.self)
+        // "C0000042" -> "42": plain numbers of 1 to 2 digits.
+        let plain = base.replacingOccurrences(of: #",C0*([0-9])"#, with: ",$1", options: .regularExpression)
+        let emails = base.replacingOccurrences(of: ",C000", with: ",customer.email+")
+        #expect(plain.contains(",7,") && plain.contains(",17,"))
+        for text in [plain, emails] {
+            #expect(try Self.expectSameAsLedger(Array(text.utf8), zone: "UTC", asOf: nil, bins: 5) == 0)
+        }
+    }
+}

@@ -126,6 +126,12 @@ final class BufferedWriter {
         if filled.pointee >= capacity { flush() }
     }
 
+    /// Appends the digits of `value` (>= 0), zero-padded on the left to at least `minimumDigits`.
+    func paddedInteger(_ value: Int64, minimumDigits: Int) {
+        writeDigits(value.magnitude, minimumDigits: minimumDigits)
+        if filled.pointee >= capacity { flush() }
+    }
+
     /// Appends `minorUnits` as an exact decimal with `digits` fraction digits (as `Money.decimalString` spells
     /// it: `-12.50`, `0.07`, `1234`), without making the string.
     func decimal(_ minorUnits: Int64, digits: Int) {
