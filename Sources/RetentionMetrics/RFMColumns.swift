@@ -45,28 +45,7 @@ public struct RFMColumns: Sendable, Codable, Hashable {
 
     /// Customer `index`'s id: the prefix and the key in ``idDigits`` digits.
     public func customerID(at index: Int) -> String {
-        var prefix = idPrefix
-        return prefix.withUTF8 { prefix in
-            // At most 19 digits for a non-negative Int64, plus the padding.
-            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: prefix.count + Swift.max(idDigits, 19)) { buffer in
-                var length = prefix.count
-                for k in 0..<prefix.count { buffer[k] = prefix[k] }
-                var digits = 0
-                var rest = keys[index]
-                repeat {
-                    digits += 1
-                    rest /= 10
-                } while rest > 0
-                let width = Swift.max(digits, idDigits)
-                rest = keys[index]
-                for k in stride(from: length + width - 1, through: length, by: -1) {
-                    buffer[k] = UInt8(0x30 + rest % 10)
-                    rest /= 10
-                }
-                length += width
-                return String(decoding: UnsafeBufferPointer(rebasing: buffer[0..<length]), as: UTF8.self)
-            }
-        }
+        spelledCustomerID(prefix: idPrefix, digits: idDigits, key: keys[index])
     }
 
     /// The row form, equal to `RFMScores(RFMSummary(ledger:asOf:calendar:), bins: bins)` over the same orders.

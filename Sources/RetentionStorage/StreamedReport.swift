@@ -242,22 +242,86 @@ extension RFMColumns {
                     RFMFold(keyLimit: keyLimit, asOf: asOf, calendar: input.calendar, refunds: .net)
                 })
         else { return nil }
-        var prefixBytes: [UInt8] = []
-        var word = pattern.prefixWord
-        for _ in 0..<pattern.prefixLength {
-            prefixBytes.append(UInt8(truncatingIfNeeded: word))
-            word >>= 8
-        }
+        let (prefix, digits) = pattern.spelling
         guard
             let columns = fold.columns(
-                calendar: input.calendar, bins: bins, segmentation: segmentation,
-                idPrefix: String(decoding: prefixBytes, as: UTF8.self), idDigits: pattern.minWidth)
+                calendar: input.calendar, bins: bins, segmentation: segmentation, idPrefix: prefix, idDigits: digits),
+            pattern.spellsAlike(columns.keys.first, columns.keys.last)
         else { return nil }
-        // Key order is id order when every id has the same length (the key range's ends spell alike).
-        func spelledDigits(_ key: Int64) -> Int { Swift.max(String(key).count, pattern.minWidth) }
-        if let first = columns.keys.first, let last = columns.keys.last, spelledDigits(first) != spelledDigits(last) {
-            return nil
-        }
         return (columns, load)
+    }
+}
+
+extension BTYDSummaryColumns {
+    /// The BTYD summary of a CSV export in one pass that never holds the orders (32 bytes per customer while
+    /// reading, plus the (customer, period) pairs of customers with more than three purchase periods), or `nil`
+    /// when the file needs the ledger path: then use `BTYDSummary(ledger:calendar:observationEnd:unit:)` over
+    /// ``CSVOrderReader/loadLedger(path:options:)``. Equal to it (refunds `.net`) where it answers; it needs what
+    /// ``RFMColumns/onePass(fromCSV:input:asOf:bins:segmentation:)`` needs, and `unit` `.day` or `.week`.
+    ///
+    /// ```swift
+    /// if let (btyd, _) = try BTYDSummaryColumns.onePass(fromCSV: "orders.csv", unit: .week) {
+    ///     print(btyd.count, btyd.frequency.max() ?? 0)
+    /// }
+    /// ```
+    ///
+    /// - Parameters:
+    ///   - path: The CSV file.
+    ///   - input: Mapping, zone, default currency, bad-row policy.
+    ///   - observationEnd: The last observed day (orders in later periods are ignored); `nil`: the local day of
+    ///     the latest order.
+    ///   - unit: `.day` or `.week`.
+    /// - Returns: The columns and the load report, or `nil`.
+    /// - Throws: ``InputError`` as ``RFMColumns/onePass(fromCSV:input:asOf:bins:segmentation:)`` does.
+    /// - Complexity: O(*n* + *c*) for *n* orders and *c* customers.
+    public static func onePass(
+        fromCSV path: String, input: OrderInputOptions = OrderInputOptions(), observationEnd: CivilDate? = nil,
+        unit: BTYDSummary.Unit = .day
+    ) throws -> (columns: BTYDSummaryColumns, load: LoadReport)? {
+        try onePass(path: path, input: input, observationEnd: observationEnd, unit: unit)
+    }
+
+    /// ``onePass(fromCSV:input:observationEnd:unit:)`` with the reader's block size and split (tests).
+    static func onePass(
+        path: String, input: OrderInputOptions, observationEnd: CivilDate?, unit: BTYDSummary.Unit,
+        blockSize: Int = FastCSVLoader.blockSize, split: FastCSVLoader.Split = FastCSVLoader.Split()
+    ) throws -> (columns: BTYDSummaryColumns, load: LoadReport)? {
+        guard unit != .weeksFromDays else { return nil }
+        guard
+            let (fold, load, pattern) = try FastCSVLoader.streamRows(
+                path: path, options: input, blockSize: blockSize, split: split,
+                make: { first, keyLimit in
+                    BTYDSummaryFold(
+                        keyLimit: keyLimit, around: first, calendar: input.calendar, observationEnd: observationEnd,
+                        unit: unit, refunds: .net)
+                })
+        else { return nil }
+        let (prefix, digits) = pattern.spelling
+        guard
+            let columns = fold.columns(
+                currency: load.ordersLoaded > 0 ? input.defaultCurrency : nil, idPrefix: prefix, idDigits: digits),
+            pattern.spellsAlike(columns.keys.first, columns.keys.last)
+        else { return nil }
+        return (columns, load)
+    }
+}
+
+extension DigitPattern {
+    /// The prefix as text and the minimum number of digits, as ids of this pattern are spelled.
+    var spelling: (prefix: String, digits: Int) {
+        var bytes: [UInt8] = []
+        var word = prefixWord
+        for _ in 0..<prefixLength {
+            bytes.append(UInt8(truncatingIfNeeded: word))
+            word >>= 8
+        }
+        return (String(decoding: bytes, as: UTF8.self), minWidth)
+    }
+
+    /// Whether the ids of keys `low...high` all have one length (so that key order is id order): their ends do.
+    func spellsAlike(_ low: Int64?, _ high: Int64?) -> Bool {
+        guard let low, let high else { return true }
+        func length(_ key: Int64) -> Int { Swift.max(String(key).count, minWidth) }
+        return length(low) == length(high)
     }
 }

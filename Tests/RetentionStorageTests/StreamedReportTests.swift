@@ -255,3 +255,72 @@ struct RFMColumnsOnePassTests {
         }
     }
 }
+
+/// `BTYDSummaryColumns.onePass(fromCSV:)` equals the ledger's `BTYDSummary`, or declines.
+struct BTYDSummaryOnePassTests {
+    static func expectSameAsLedger(
+        _ bytes: [UInt8], zone: String, end: CivilDate?, unit: BTYDSummary.Unit, input: OrderInputOptions? = nil,
+        splits: [Int?] = [nil], sourceLocation: SourceLocation = #_sourceLocation
+    ) throws -> Int {
+        let path = NSTemporaryDirectory() + "btyd-one-pass-\(UUID().uuidString).csv"
+        #expect(FileManager.default.createFile(atPath: path, contents: Data(bytes)), sourceLocation: sourceLocation)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let calendar = try #require(PeriodCalendar(identifier: zone))
+        var options = input ?? OrderInputOptions()
+        options.calendar = calendar
+        let (ledger, load) = try CSVOrderReader.loadLedger(path: path, options: options)
+        let day = end ?? calendar.localDay(of: Timestamp(secondsSince1970: ledger.timestampRange!.upperBound))
+        let expected = BTYDSummary(ledger: ledger, calendar: calendar, observationEnd: day, unit: unit)
+        var answered = 0
+        for split in splits {
+            guard
+                let (columns, columnsLoad) = try BTYDSummaryColumns.onePass(
+                    path: path, input: options, observationEnd: end, unit: unit, blockSize: 1 << 12,
+                    split: split.map { FastCSVLoader.Split(threshold: 0, position: $0) }
+                        ?? FastCSVLoader.Split(threshold: .max))
+            else { continue }
+            answered += 1
+            #expect(columns.summary == expected, sourceLocation: sourceLocation)
+            #expect(columnsLoad == load, sourceLocation: sourceLocation)
+        }
+        return answered
+    }
+
+    /// Shuffled rows (purchases out of period order), several purchases a day, refunds before, in and after the
+    /// first period, customers with more than three purchase periods (the hash set), in three zones and both
+    /// units, with and without an observation end.
+    @Test(arguments: ["UTC", "Europe/Berlin", "Australia/Lord_Howe"])
+    func equalsTheLedgerPath(zone: String) throws {
+        var lines = String(decoding: StreamedReportTests.export(rows: 3_000, customers: 300, seed: 31), as: UTF8.self)
+            .split(separator: "\n").map(String.init)
+        for k in 0..<40 {
+            lines.append("Q\(String(format: "%07d", k)),C0000005,2023-0\(1 + k % 9)-1\(k % 7)T2\(k % 4):30:00Z,\(k).50")
+        }
+        let bytes = Array((lines.joined(separator: "\n") + "\n").utf8)
+        for (end, unit) in [
+            (nil, BTYDSummary.Unit.day), (nil, .week), (CivilDate(year: 2024, month: 3, day: 31), .day),
+            (CivilDate(year: 2023, month: 10, day: 1), .week),
+        ] {
+            let answered = try Self.expectSameAsLedger(
+                bytes, zone: zone, end: end, unit: unit, splits: [nil, bytes.count / 2, 7])
+            #expect(answered == 3)
+        }
+    }
+
+    /// Two or three purchases per customer: the inline periods, never the set; the state is 32 bytes.
+    @Test func fewPurchasesPerCustomer() throws {
+        #expect(MemoryLayout<BTYDSummaryFold.State>.stride == 32)
+        let bytes = StreamedReportTests.export(rows: 2_500, customers: 1_000, seed: 33)
+        #expect(try Self.expectSameAsLedger(bytes, zone: "America/New_York", end: nil, unit: .day, splits: [nil, 99]) == 2)
+    }
+
+    @Test func declinesWhatItCannotTake() throws {
+        let base = String(decoding: StreamedReportTests.export(rows: 300, customers: 40, seed: 32), as: UTF8.self)
+        let plain = base.replacingOccurrences(of: #",C0*([0-9])"#, with: ",$1", options: .regularExpression)
+        #expect(try Self.expectSameAsLedger(Array(plain.utf8), zone: "UTC", end: nil, unit: .day) == 0)
+        let path = NSTemporaryDirectory() + "btyd-one-pass-\(UUID().uuidString).csv"
+        #expect(FileManager.default.createFile(atPath: path, contents: Data(base.utf8)))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        #expect(try BTYDSummaryColumns.onePass(fromCSV: path, unit: .weeksFromDays) == nil)
+    }
+}

@@ -1,0 +1,327 @@
+internal import CRetentionPrefetch
+import Dispatch
+
+/// The per-customer BTYD summary (``BTYDSummary`` with unit `.day` or `.week`) as columns: no `String` or row
+/// value per customer. Customer ids are ``idPrefix`` and ``keys``[i] in ``idDigits`` digits, in id order (see
+/// ``RFMColumns``).
+///
+///     frequency = distinct purchase periods - 1;  recency = last - first period;  T = end - first period
+///     monetary_value = repeatAmount / frequency / 10^digits  (0 when frequency == 0)
+///
+/// ```swift
+/// if let (btyd, _) = try BTYDSummaryColumns.onePass(fromCSV: "orders.csv") {
+///     print(btyd.customerID(at: 0), btyd.frequency[0], btyd.monetaryValue(at: 0))
+/// }
+/// ```
+public struct BTYDSummaryColumns: Sendable, Codable, Hashable {
+    public var unit: BTYDSummary.Unit
+    public var observationEnd: CivilDate
+    public var timeZone: String
+    public var currency: Currency?
+    public var idPrefix: String
+    public var idDigits: Int
+    /// Customer keys, ascending.
+    public var keys: [Int64]
+    public var frequency: [Int32]
+    /// In periods of ``unit``.
+    public var recency: [Int32]
+    /// `T`, in periods of ``unit``.
+    public var age: [Int32]
+    public var firstPeriodAmount: [Int64]
+    public var repeatAmount: [Int64]
+
+    public var count: Int { keys.count }
+
+    public func customerID(at index: Int) -> String {
+        spelledCustomerID(prefix: idPrefix, digits: idDigits, key: keys[index])
+    }
+
+    /// Mean per-period amount over the repeat periods, major units, with ``BTYDSummary``'s arithmetic.
+    public func monetaryValue(at index: Int) -> Double {
+        let frequency = Int(frequency[index])
+        let perMajor = Double(currency?.minorUnitsPerMajor ?? 1)
+        return frequency == 0 ? 0 : Double(repeatAmount[index]) / Double(frequency) / perMajor
+    }
+
+    /// The row form, equal to `BTYDSummary(ledger:calendar:observationEnd:unit:)` over the same orders.
+    public var summary: BTYDSummary {
+        BTYDSummary(
+            unit: unit, observationEnd: observationEnd, timeZone: timeZone, refunds: .net, currency: currency,
+            rows: keys.indices.map { index in
+                BTYDSummary.Row(
+                    customerID: customerID(at: index), frequency: Int(frequency[index]),
+                    recency: Double(recency[index]), age: Double(age[index]), monetaryValue: monetaryValue(at: index),
+                    firstPeriodAmount: firstPeriodAmount[index], repeatAmount: repeatAmount[index])
+            })
+    }
+}
+
+extension BTYDSummary {
+    init(
+        unit: Unit, observationEnd: CivilDate, timeZone: String, refunds: RefundPolicy, currency: Currency?,
+        rows: [Row]
+    ) {
+        self.unit = unit
+        self.observationEnd = observationEnd
+        self.timeZone = timeZone
+        self.refunds = refunds
+        self.currency = currency
+        self.rows = rows
+    }
+}
+
+/// `prefix` and `key` in at least `digits` digits (zero-padded), as ``DigitPattern`` spells ids.
+func spelledCustomerID(prefix: String, digits width: Int, key: Int64) -> String {
+    var prefix = prefix
+    return prefix.withUTF8 { prefix in
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: prefix.count + Swift.max(width, 19)) { buffer in
+            for k in 0..<prefix.count { buffer[k] = prefix[k] }
+            var digits = 0
+            var rest = key
+            repeat {
+                digits += 1
+                rest /= 10
+            } while rest > 0
+            let length = prefix.count + Swift.max(digits, width)
+            rest = key
+            for k in stride(from: length - 1, through: prefix.count, by: -1) {
+                buffer[k] = UInt8(0x30 + rest % 10)
+                rest /= 10
+            }
+            return String(decoding: UnsafeBufferPointer(rebasing: buffer[0..<length]), as: UTF8.self)
+        }
+    }
+}
+
+/// The BTYD summary folded from rows in batches (see ``RowFold``), per customer key 32 bytes: the first and
+/// last purchase period, the distinct purchase periods (up to five inline, then in the worker's hash set of
+/// (customer, period) pairs), the purchases' money in the first period and in all. Periods are relative to
+/// provisional tables around the first row (about 40 years each way, else the fold gives up). Eligible refunds
+/// (`.net`) wait until the first periods are final, as in ``ReportFold``.
+package final class BTYDSummaryFold: RowFold, @unchecked Sendable {
+    struct State {
+        var firstAmount: Int64 = 0
+        var purchaseTotal: Int64 = 0
+        /// Relative period + 1 of the first purchase, 0 without purchases.
+        var first: UInt16 = 0
+        var last: UInt16 = 0
+        /// Distinct purchase periods; above 5 they are in the worker's set, not in `slots`.
+        var count: UInt16 = 0
+        var slots: (UInt16, UInt16, UInt16, UInt16, UInt16) = (0, 0, 0, 0, 0)
+    }
+
+    struct Worker {
+        var minKey = Int.max
+        var maxKey = -1
+        var maxInstant = Int64.min
+        var seen = DistinctCustomerPeriods(base: 0, capacity: 1 << 16)
+        var refunds: [ReportFold.DeferredRefund] = []
+        var gaveUp = false
+    }
+
+    package let workers = 2
+    private let keyLimit: Int
+    private let unit: BTYDSummary.Unit
+    private let periodUnit: PeriodUnit
+    private let calendar: PeriodCalendar
+    private let observationEnd: CivilDate?
+    private let net: Bool
+    private let mapper: PeriodMapper
+    private let reachable: ClosedRange<Int64>
+    /// Rows in later relative periods are ignored (`Int.max` without an observation end).
+    private let endPeriod: Int
+    private let stateMemory: ZeroedBuffer<State>
+    private let workerMemory: UnsafeMutablePointer<Worker>
+
+    /// A fold for keys `0...keyLimit` whose first row has instant `around`; `nil` for `.weeksFromDays`, or
+    /// instants the tables cannot reach.
+    package init?(
+        keyLimit: Int, around instant: Int64, calendar: PeriodCalendar, observationEnd: CivilDate?,
+        unit: BTYDSummary.Unit, refunds: RefundPolicy
+    ) {
+        guard unit != .weeksFromDays, keyLimit >= 0, keyLimit < Int(Int32.max) else { return nil }
+        let periodUnit: PeriodUnit = unit == .week ? .week : .day
+        // Relative periods must fit 16 bits (with the + 1 of `first`).
+        let reach: Int64 = 40 * 366 * 86_400
+        let (low, lowOverflow) = instant.subtractingReportingOverflow(reach)
+        let (high, highOverflow) = instant.addingReportingOverflow(reach)
+        guard !lowOverflow, !highOverflow,
+            let mapper = PeriodMapper(range: low...high, unit: periodUnit, calendar: calendar),
+            mapper.periodCount < Int(UInt16.max)
+        else { return nil }
+        self.keyLimit = keyLimit
+        self.unit = unit
+        self.periodUnit = periodUnit
+        self.calendar = calendar
+        self.observationEnd = observationEnd
+        net = refunds == .net
+        self.mapper = mapper
+        reachable = low...high
+        endPeriod = observationEnd.map {
+            Int(clamping: Period(unit: periodUnit, containing: $0).index - mapper.periodBase)
+        } ?? .max
+        stateMemory = ZeroedBuffer<State>(count: keyLimit + 1)
+        workerMemory = .allocate(capacity: workers)
+        workerMemory.initialize(repeating: Worker(), count: workers)
+    }
+
+    deinit {
+        workerMemory.deinitialize(count: workers)
+        workerMemory.deallocate()
+    }
+
+    package var gaveUp: Bool { (0..<workers).contains { workerMemory[$0].gaveUp } }
+
+    package func fold(
+        worker: Int, keys: UnsafeBufferPointer<Int32>, timestamps: UnsafeBufferPointer<Int64>,
+        amounts: UnsafeBufferPointer<Int64>
+    ) {
+        precondition(worker >= 0 && worker < workers, "no such worker")
+        precondition(keys.count == timestamps.count && keys.count == amounts.count, "columns of unequal length")
+        let part = workerMemory + worker
+        guard !part.pointee.gaveUp else { return }
+        let states = stateMemory.base
+        let owner = Int32(worker)
+        let (keyLimit, reachable, endPeriod, net) = (self.keyLimit, self.reachable, self.endPeriod, self.net)
+        var minKey = part.pointee.minKey
+        var maxKey = part.pointee.maxKey
+        var maxInstant = part.pointee.maxInstant
+        var gaveUp = false
+        mapper.withUnsafeMapper { map in
+            let rowCount = keys.count
+            let ahead = Swift.max(rowCount - prefetchDistance, 0)
+            var fallback = 0
+            for row in 0..<rowCount {
+                if row < ahead {
+                    let next = keys[row + prefetchDistance]
+                    retention_prefetch_for_write(states + (next % 2 == owner ? Int(next) : fallback))
+                }
+                let keyValue = keys[row]
+                guard keyValue % 2 == owner else { continue }
+                let key = Int(keyValue)
+                fallback = key
+                let instant = timestamps[row]
+                guard key <= keyLimit, key >= 0, reachable.contains(instant) else {
+                    gaveUp = true
+                    break
+                }
+                let amount = amounts[row]
+                maxInstant = Swift.max(maxInstant, instant)
+                minKey = Swift.min(minKey, key)
+                maxKey = Swift.max(maxKey, key)
+                let period = relativePeriod(instant, map)
+                guard period <= endPeriod else { continue }
+                let state = states + key
+                guard amount >= 0 else {
+                    if net {
+                        part.pointee.refunds.append(
+                            ReportFold.DeferredRefund(amount: amount, key: keyValue, period: Int32(period)))
+                    }
+                    continue
+                }
+                let stored = UInt16(truncatingIfNeeded: period)
+                state.pointee.purchaseTotal += amount
+                let first = state.pointee.first
+                if first == 0 || stored + 1 < first {
+                    state.pointee.first = stored + 1
+                    state.pointee.firstAmount = amount
+                } else if stored + 1 == first {
+                    state.pointee.firstAmount += amount
+                }
+                if first == 0 || stored > state.pointee.last { state.pointee.last = stored }
+                // Distinct periods: five inline, then the worker's set.
+                let count = state.pointee.count
+                switch count {
+                case 0:
+                    state.pointee.slots.0 = stored
+                    state.pointee.count = 1
+                case 1...5:
+                    let slots = state.pointee.slots
+                    let held = Int(count)
+                    if stored == slots.0 || (held > 1 && stored == slots.1) || (held > 2 && stored == slots.2)
+                        || (held > 3 && stored == slots.3) || (held > 4 && stored == slots.4)
+                    {
+                        break
+                    }
+                    switch held {
+                    case 1: state.pointee.slots.1 = stored
+                    case 2: state.pointee.slots.2 = stored
+                    case 3: state.pointee.slots.3 = stored
+                    case 4: state.pointee.slots.4 = stored
+                    default:
+                        for old in [slots.0, slots.1, slots.2, slots.3, slots.4, stored] {
+                            _ = part.pointee.seen.insert(customer: keyValue, period: Int64(old))
+                        }
+                    }
+                    state.pointee.count = count + 1
+                default:
+                    if part.pointee.seen.insert(customer: keyValue, period: Int64(stored)) {
+                        guard count < UInt16.max else {
+                            gaveUp = true
+                            break
+                        }
+                        state.pointee.count = count + 1
+                    }
+                }
+            }
+        }
+        part.pointee.minKey = minKey
+        part.pointee.maxKey = maxKey
+        part.pointee.maxInstant = maxInstant
+        if gaveUp { part.pointee.gaveUp = true }
+    }
+
+    /// The columns (ids `idPrefix` + key in `idDigits` digits) for ledger currency `currency`; `nil` when the
+    /// fold gave up or holds no row.
+    package func columns(currency: Currency?, idPrefix: String, idDigits: Int) -> BTYDSummaryColumns? {
+        guard !gaveUp else { return nil }
+        let parts = UnsafeMutableBufferPointer(start: workerMemory, count: workers)
+        let minKey = parts.map(\.minKey).min()!
+        let maxKey = parts.map(\.maxKey).max()!
+        guard maxKey >= 0 else { return nil }
+        let states = stateMemory.base
+        // Refunds, now that the first periods are final: in the first period they reduce its money, later the
+        // repeat money; before the first purchase (or without one) they are ignored.
+        for part in parts {
+            for refund in part.refunds {
+                let state = states + Int(refund.key)
+                let first = Int(state.pointee.first) - 1
+                guard first >= 0 else { continue }
+                let period = Int(refund.period)
+                // The total holds the money of every period from the first on; repeat money is the total minus
+                // the first period's.
+                if period >= first { state.pointee.purchaseTotal += refund.amount }
+                if period == first { state.pointee.firstAmount += refund.amount }
+            }
+        }
+        let end: CivilDate
+        if let observationEnd {
+            end = observationEnd
+        } else {
+            let maxInstant = parts.map(\.maxInstant).max()!
+            end = calendar.localDay(of: Timestamp(secondsSince1970: maxInstant))
+        }
+        let endRelative = Int(Period(unit: periodUnit, containing: end).index - mapper.periodBase)
+        var keys: [Int64] = []
+        var frequency: [Int32] = []
+        var recency: [Int32] = []
+        var age: [Int32] = []
+        var firstAmount: [Int64] = []
+        var repeatAmount: [Int64] = []
+        for key in minKey...maxKey {
+            let state = states[key]
+            guard state.first != 0 else { continue }
+            let first = Int(state.first) - 1
+            keys.append(Int64(key))
+            frequency.append(Int32(state.count) - 1)
+            recency.append(Int32(Int(state.last) - first))
+            age.append(Int32(endRelative - first))
+            firstAmount.append(state.firstAmount)
+            repeatAmount.append(state.purchaseTotal - state.firstAmount)
+        }
+        return BTYDSummaryColumns(
+            unit: unit, observationEnd: end, timeZone: calendar.identifier, currency: currency, idPrefix: idPrefix,
+            idDigits: idDigits, keys: keys, frequency: frequency, recency: recency, age: age,
+            firstPeriodAmount: firstAmount, repeatAmount: repeatAmount)
+    }
+}
