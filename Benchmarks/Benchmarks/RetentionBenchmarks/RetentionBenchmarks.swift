@@ -46,6 +46,40 @@ let benchmarks: @Sendable () -> Void = {
         )
     }
 
+    // One pass over a CSV file, never holding the orders (as `retention report`, `rfm` and `summary` read a file):
+    // the report, the RFM columns, the BTYD summary of 10^6 orders.
+    let onePassPath = Data.csvPath(.million) + "-one-pass"
+    let onePassSetup: @Sendable () async throws -> Void = {
+        try CSVOrderWriter.write(SyntheticOrders(count: Size.million.orders, seed: Data.seed), toFile: onePassPath)
+    }
+    Benchmark(
+        "OnePass-report-CSV-1M",
+        closure: { benchmark in
+            benchmark.startMeasurement()
+            let (report, load) = try RetentionReport.streamed(fromCSV: onePassPath)
+            benchmark.stopMeasurement()
+            precondition(load.ordersLoaded == Size.million.orders, "loaded \(load.ordersLoaded) orders")
+            blackHole(report)
+        }, setup: onePassSetup, teardown: { _ = unlink(onePassPath) })
+    Benchmark(
+        "OnePass-RFM-CSV-1M",
+        closure: { benchmark in
+            benchmark.startMeasurement()
+            let result = try RFMColumns.onePass(fromCSV: onePassPath)
+            benchmark.stopMeasurement()
+            precondition(result != nil, "the one pass declined the generated file")
+            blackHole(result)
+        }, setup: onePassSetup, teardown: { _ = unlink(onePassPath) })
+    Benchmark(
+        "OnePass-BTYDSummary-CSV-1M",
+        closure: { benchmark in
+            benchmark.startMeasurement()
+            let result = try BTYDSummaryColumns.onePass(fromCSV: onePassPath)
+            benchmark.stopMeasurement()
+            precondition(result != nil, "the one pass declined the generated file")
+            blackHole(result)
+        }, setup: onePassSetup, teardown: { _ = unlink(onePassPath) })
+
     // Ledger build: OrderLedger.append of 10^6 orders already in memory (interning, duplicate check, columns).
     Benchmark("Ledger-append-1M") { benchmark in
         let orders = Data.orders
