@@ -1,3 +1,4 @@
+internal import CRetentionPrefetch
 /// A live order history that answers a ``RetentionReport`` at any moment: record orders one at a time or in
 /// batches as they arrive, ask for the report whenever needed.
 ///
@@ -164,13 +165,15 @@ public struct RetentionTracker: Sendable {
             numbers[index] = -1
             if let pendingCurrency, pendingCurrency != order.currency { throw mixedCurrency(order, pendingCurrency) }
             pendingCurrency = order.currency
-            if let row = row(ofOrderID: order.id) {
+            let (existing, key) = lookUp(orderID: order.id)
+            if let row = existing {
                 guard matches(row, order) else { throw conflict(order) }
                 continue
             }
             var earlier: Int?
             if small {
-                let hash = IDHash.hash(order.id)
+                // An integer id's key stands in for its hash (equal ids have equal keys; the ids are compared).
+                let hash = key.map { UInt64(bitPattern: $0) &* 0x9E37_79B9_7F4A_7C15 } ?? IDHash.hash(order.id)
                 hashes[index] = hash
                 for previous in 0..<index
                 where numbers[previous] >= 0 && hashes[previous] == hash && batch[previous].id == order.id {
@@ -194,7 +197,21 @@ public struct RetentionTracker: Sendable {
         absoluteTotal = total
         duplicatesIgnored += batch.count - appended
         // Customer numbers first, then the customers' live states touched together: independent loads whose
-        // cache misses overlap, instead of one miss after another.
+        // cache misses overlap, instead of one miss after another. The numeric index's slots are requested
+        // before the look-ups for the same reason.
+        if !hashingCustomers, let index = numericCustomers {
+            index.slots.withUnsafeBufferPointer { slots in
+                guard let base = slots.baseAddress else { return }
+                for position in batch.indices where numbers[position] >= 0 {
+                    var id = batch[position].customerID
+                    id.withUTF8 { bytes in
+                        if let key = index.pattern.key(bytes), key < Int64(slots.count) {
+                            retention_prefetch_for_write(base + Int(key))
+                        }
+                    }
+                }
+            }
+        }
         for index in batch.indices where numbers[index] >= 0 {
             numbers[index] = customerNumber(interning: batch[index].customerID)
         }
@@ -208,6 +225,15 @@ public struct RetentionTracker: Sendable {
     private func row(ofOrderID id: String) -> Int? {
         var id = id
         return id.withUTF8 { orderIDs.row(ofBytes: $0) }
+    }
+
+    /// The row of order `id` (as ``row(ofOrderID:)``) and its integer key when the store reads it as one.
+    private func lookUp(orderID id: String) -> (row: Int?, key: Int64?) {
+        var id = id
+        return id.withUTF8 { bytes in
+            guard let key = orderIDs.integer(of: bytes) else { return (orderIDs.row(ofBytes: bytes), nil) }
+            return (orderIDs.row(ofInteger: key), key)
+        }
     }
 
     private func matches(_ row: Int, _ order: Order) -> Bool {

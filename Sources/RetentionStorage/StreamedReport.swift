@@ -6,7 +6,6 @@ import Musl
 import Darwin
 #endif
 import Dispatch
-import RetentionMetrics
 
 extension RetentionReport {
     /// The report of a CSV export, read once in blocks that are folded into per-customer states and dropped:

@@ -96,6 +96,16 @@ extension KernelPerfTests {
         let plainRate = try Self.ingest(orders, into: &plain, batch: 1)
         print("plain tracker, numeric ids, singles: \(plainRate / 1e6) M orders/s")
         plain = RetentionTracker()
+        let plainBatches = try Self.ingest(orders, into: &plain, batch: 16)
+        print("plain tracker, numeric ids, batches of 16: \(plainBatches / 1e6) M orders/s")
+        plain = RetentionTracker()
+        // As a server receives them: in time order, ids handed out in that order.
+        var timeOrdered = orders.sorted { $0.timestamp < $1.timestamp }
+        for index in timeOrdered.indices { timeOrdered[index].id = String(index + 1_000_000) }
+        var ordered = RetentionTracker(live: live)
+        let orderedRate = try Self.ingest(timeOrdered, into: &ordered, batch: 16)
+        print("live tracker, numeric ids, time order, batches of 16: \(orderedRate / 1e6) M orders/s")
+        timeOrdered = []
         // String ids (not digits): hashed order ids.
         for index in orders.indices {
             orders[index].id = "ord-\(index)-x"
