@@ -533,8 +533,8 @@ enum FastCSVLoader {
                     position = next
                     continue
                 }
-                // Split into fields, 8 bytes at a time: a word without a delimiter, quote or CR is skipped, the
-                // others are visited at exactly those bytes.
+                // Split into fields, 8 bytes at a time: a word with a quote or CR gives up, the delimiters of the
+                // others are visited at exactly their bytes.
                 var fields = 0
                 fieldStarts[0] = position
                 var k = position
@@ -542,15 +542,15 @@ enum FastCSVLoader {
                 let base = bytes.baseAddress!
                 while k + 8 <= end {
                     let word = UnsafeRawPointer(base + k).loadUnaligned(as: UInt64.self).littleEndian
-                    var special =
-                        zeroBytes(word ^ delimiterWord) | zeroBytes(word ^ quoteWord) | zeroBytes(word ^ crWord)
-                    while special != 0 {
-                        let at = k + special.trailingZeroBitCount / 8
-                        special &= special - 1
-                        guard bytes[at] == delimiter else {
-                            gaveUp = true
-                            return position
-                        }
+                    // A quote or a CR anywhere in the line hands the file over, whatever its position.
+                    if zeroBytes(word ^ quoteWord) | zeroBytes(word ^ crWord) != 0 {
+                        gaveUp = true
+                        return position
+                    }
+                    var delimiters = zeroBytes(word ^ delimiterWord)
+                    while delimiters != 0 {
+                        let at = k + delimiters.trailingZeroBitCount / 8
+                        delimiters &= delimiters - 1
                         fields += 1
                         if fields >= columnCount {
                             tooMany = true
