@@ -157,9 +157,10 @@ package final class BTYDSummaryFold: RowFold, @unchecked Sendable {
         net = refunds == .net
         self.mapper = mapper
         reachable = low...high
-        endPeriod = observationEnd.map {
-            Int(clamping: Period(unit: periodUnit, containing: $0).index - mapper.periodBase)
-        } ?? .max
+        endPeriod =
+            observationEnd.map {
+                Int(clamping: Period(unit: periodUnit, containing: $0).index - mapper.periodBase)
+            } ?? .max
         stateMemory = ZeroedBuffer<State>(count: keyLimit + 1)
         workerMemory = .allocate(capacity: workers)
         workerMemory.initialize(repeating: Worker(), count: workers)

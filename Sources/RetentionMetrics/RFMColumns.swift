@@ -238,12 +238,14 @@ package final class RFMFold: RowFold, @unchecked Sendable {
                             frequencyHistogram.withUnsafeMutableBufferPointer { frequencyHistogram in
                                 largeFrequencies.withUnsafeMutableBufferPointer { large in
                                     let out = (
-                                        SharedPointer(base: keys.baseAddress!), SharedPointer(base: recency.baseAddress!),
+                                        SharedPointer(base: keys.baseAddress!),
+                                        SharedPointer(base: recency.baseAddress!),
                                         SharedPointer(base: frequency.baseAddress!),
                                         SharedPointer(base: monetary.baseAddress!),
                                         SharedPointer(base: recencyHistogram.baseAddress!),
                                         SharedPointer(base: frequencyHistogram.baseAddress!),
-                                        SharedPointer(base: large.baseAddress!))
+                                        SharedPointer(base: large.baseAddress!)
+                                    )
                                     DispatchQueue.concurrentPerform(iterations: halves) { part in
                                         days.withUnsafeMutableMapperFill(
                                             part: part, keys: keyRanges[part], offset: offsets[part], states: states,
@@ -292,7 +294,8 @@ package final class RFMFold: RowFold, @unchecked Sendable {
                     segments.withUnsafeMutableBufferPointer { sg in
                         let out = (
                             SharedPointer(base: rs.baseAddress!), SharedPointer(base: fs.baseAddress!),
-                            SharedPointer(base: ms.baseAddress!), SharedPointer(base: sg.baseAddress!))
+                            SharedPointer(base: ms.baseAddress!), SharedPointer(base: sg.baseAddress!)
+                        )
                         recency.withUnsafeBufferPointer { recency in
                             frequency.withUnsafeBufferPointer { frequency in
                                 monetary.withUnsafeBufferPointer { monetary in
@@ -300,7 +303,9 @@ package final class RFMFold: RowFold, @unchecked Sendable {
                                         let input = (
                                             ConstPointer(base: recency.baseAddress!),
                                             ConstPointer(base: frequency.baseAddress!),
-                                            ConstPointer(base: monetary.baseAddress!), ConstPointer(base: table.baseAddress!))
+                                            ConstPointer(base: monetary.baseAddress!),
+                                            ConstPointer(base: table.baseAddress!)
+                                        )
                                         DispatchQueue.concurrentPerform(iterations: scoreParts) { part in
                                             for index in count * part / scoreParts..<count * (part + 1) / scoreParts {
                                                 let r = bins - cutsBelow(Double(input.0.base[index]), recencyCuts)

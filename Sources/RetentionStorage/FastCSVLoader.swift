@@ -147,8 +147,11 @@ enum FastCSVLoader {
             if filled == buffer.count { buffer.append(contentsOf: [UInt8](repeating: 0, count: buffer.count)) }
             let wanted = Swift.min(buffer.count - filled, range.upperBound - offset)
             let (descriptor, filled) = (self.descriptor, self.filled)
-            let count = wanted == 0 ? 0 : buffer.withUnsafeMutableBytes { raw in
-                pread(descriptor, raw.baseAddress! + filled, wanted, off_t(offset))
+            var count = 0
+            if wanted > 0 {
+                count = buffer.withUnsafeMutableBytes { raw in
+                    pread(descriptor, raw.baseAddress! + filled, wanted, off_t(offset))
+                }
             }
             if count < 0 {
                 if errno == EINTR { return true }
@@ -192,13 +195,14 @@ enum FastCSVLoader {
         let count = head.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress!, $0.count, 0) }
         guard count > 0 else { return nil }
         var probe = state
-        guard let (headerEnd, patterns) = head.withUnsafeBufferPointer({ all -> (Int, (DigitPattern, DigitPattern))? in
+        let found = head.withUnsafeBufferPointer { all -> (Int, (DigitPattern, DigitPattern))? in
             let bytes = UnsafeBufferPointer(rebasing: all[0..<count])
             guard let headerEnd = probe.skipHeader(bytes, final: count == size),
                 let patterns = probe.firstRowPatterns(bytes, from: headerEnd)
             else { return nil }
             return (headerEnd, patterns)
-        }) else { return nil }
+        }
+        guard let (headerEnd, patterns) = found else { return nil }
         return (headerEnd, patterns, probe)
     }
 
@@ -809,9 +813,10 @@ enum FastCSVLoader {
         // Eight bytes at a time, XORed with the template "0000-00-00T00:00:00Z": a digit becomes its value (0...9),
         // a separator in place becomes 0; anything else leaves a bit set that `bad` catches.
         let raw = UnsafeRawPointer(base)
-        let w0 = raw.loadUnaligned(as: UInt64.self).littleEndian ^ 0x2D30_302D_3030_3030  // "0000-00-"
-        let w1 = raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self).littleEndian ^ 0x3030_3A30_3054_3030  // "00T00:00"
-        let w2 = UInt64(raw.loadUnaligned(fromByteOffset: 16, as: UInt32.self).littleEndian) ^ 0x5A30_303A  // ":00Z"
+        // The templates: "0000-00-", "00T00:00" and ":00Z", little-endian.
+        let w0 = raw.loadUnaligned(as: UInt64.self).littleEndian ^ 0x2D30_302D_3030_3030
+        let w1 = raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self).littleEndian ^ 0x3030_3A30_3054_3030
+        let w2 = UInt64(raw.loadUnaligned(fromByteOffset: 16, as: UInt32.self).littleEndian) ^ 0x5A30_303A
         // Digit bytes must be below 10: no bit above the low nibble, and no carry out of it when adding 6 (a
         // byte with a high bit set is caught by the first test, so the additions never carry between bytes).
         @inline(__always) func bad(_ word: UInt64, digits: UInt64) -> UInt64 {
@@ -824,7 +829,9 @@ enum FastCSVLoader {
             bad(w0, digits: 0x00FF_FF00_FFFF_FFFF) | bad(w1, digits: 0xFFFF_00FF_FF00_FFFF)
                 | bad(w2, digits: 0x0000_0000_00FF_FF00) == 0
         else { return nil }
-        @inline(__always) func byte(_ word: UInt64, _ index: UInt64) -> Int { Int(truncatingIfNeeded: word >> (8 * index)) & 0xFF }
+        @inline(__always) func byte(_ word: UInt64, _ index: UInt64) -> Int {
+            Int(truncatingIfNeeded: word >> (8 * index)) & 0xFF
+        }
         let year = byte(w0, 0) * 1000 + byte(w0, 1) * 100 + byte(w0, 2) * 10 + byte(w0, 3)
         let month = byte(w0, 5) * 10 + byte(w0, 6)
         let day = byte(w1, 0) * 10 + byte(w1, 1)

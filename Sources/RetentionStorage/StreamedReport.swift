@@ -1,11 +1,12 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Dispatch
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 extension RetentionReport {
     /// The report of a CSV export, read once in blocks that are folded into per-customer states and dropped:
@@ -106,8 +107,9 @@ extension FastCSVLoader {
         let keyLimit = state.numericKeyLimit
         var states: [State]
         var ranges: [Range<Int>]
-        if size >= split.threshold, let (first, second, middle) = try splitStates(
-            descriptor, size: size, state: state, split: split, path: path)
+        if size >= split.threshold,
+            let (first, second, middle) = try splitStates(
+                descriptor, size: size, state: state, split: split, path: path)
         {
             states = [first, second]
             ranges = [0..<middle, middle..<size]

@@ -58,8 +58,9 @@ struct ReportFoldTests {
         sourceLocation: SourceLocation = #_sourceLocation
     ) throws {
         let expected = try RetentionReport(ledger, options: options)
-        for (batch, reversed, stride, offset) in [(1 << 20, false, Int32(1), Int32(0)), (97, true, 3, 5), (1, false, 2, 1)]
-        {
+        for (batch, reversed, stride, offset) in [
+            (1 << 20, false, Int32(1), Int32(0)), (97, true, 3, 5), (1, false, 2, 1),
+        ] {
             let report = try folded(ledger, options, batch: batch, reversed: reversed, stride: stride, offset: offset)
             if supported {
                 let report = try #require(report, sourceLocation: sourceLocation)

@@ -65,7 +65,8 @@ struct StreamedReportTests {
                     #expect("\(streamedError)" == "\(error)", "\(context)", sourceLocation: sourceLocation)
                     return nil
                 default:
-                    Issue.record("ledger \(expected) but streamed \(actual) (\(context))", sourceLocation: sourceLocation)
+                    Issue.record(
+                        "ledger \(expected) but streamed \(actual) (\(context))", sourceLocation: sourceLocation)
                     return nil
                 }
             }
@@ -170,7 +171,8 @@ struct StreamedReportTests {
         ]
         let outcome = try Self.expectSameAsLedger(Array(base.utf8), options: declinedOptions, splits: [nil])
         #expect(outcome.declined == 3 * 2)
-        try Self.expectSameAsLedger(Array("order_id,customer_id,timestamp,amount\n".utf8), options: [.init()], splits: [nil])
+        try Self.expectSameAsLedger(
+            Array("order_id,customer_id,timestamp,amount\n".utf8), options: [.init()], splits: [nil])
     }
 }
 
@@ -222,7 +224,8 @@ struct RFMColumnsOnePassTests {
     /// Over 131,072 keys the columns are filled and scored by two threads; heavy buyers (4,096 purchases and more)
     /// leave the frequency histogram.
     @Test func twoPartsAndHeavyBuyers() throws {
-        var text = String(decoding: StreamedReportTests.export(rows: 200_000, customers: 150_000, seed: 24), as: UTF8.self)
+        var text = String(
+            decoding: StreamedReportTests.export(rows: 200_000, customers: 150_000, seed: 24), as: UTF8.self)
         for k in 0..<4_100 { text += "P\(String(format: "%07d", k)),C0000007,2023-06-01T10:00:00Z,1.00\n" }
         let bytes = Array(text.utf8)
         let answered = try Self.expectSameAsLedger(bytes, zone: "Europe/Berlin", asOf: nil, bins: 5)
@@ -234,7 +237,8 @@ struct RFMColumnsOnePassTests {
         let bytes = StreamedReportTests.export(
             rows: 300, customers: 40, seed: 22,
             extra: [
-                (3, "O9000001,C0000999,2023-05-01T00:00:00Z,-5.00"), (4, "O9000002,C0000001,2030-01-01T00:00:00Z,-7.00"),
+                (3, "O9000001,C0000999,2023-05-01T00:00:00Z,-5.00"),
+                (4, "O9000002,C0000001,2030-01-01T00:00:00Z,-7.00"),
                 (6, "O9000003,C0000002,2024-13-01T00:00:00Z,1.00"),
             ])
         let answered = try Self.expectSameAsLedger(
@@ -311,7 +315,8 @@ struct BTYDSummaryOnePassTests {
     @Test func fewPurchasesPerCustomer() throws {
         #expect(MemoryLayout<BTYDSummaryFold.State>.stride == 32)
         let bytes = StreamedReportTests.export(rows: 2_500, customers: 1_000, seed: 33)
-        #expect(try Self.expectSameAsLedger(bytes, zone: "America/New_York", end: nil, unit: .day, splits: [nil, 99]) == 2)
+        #expect(
+            try Self.expectSameAsLedger(bytes, zone: "America/New_York", end: nil, unit: .day, splits: [nil, 99]) == 2)
     }
 
     @Test func declinesWhatItCannotTake() throws {
