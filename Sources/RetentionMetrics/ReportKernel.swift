@@ -201,20 +201,18 @@ extension RetentionReport {
     ) throws -> RetentionReport {
         var totals = totals
         let (mapper, bounds) = (plan.mapper, plan.bounds)
-        let periodCount = mapper.periodCount
         let states = SharedPointer(base: states)
         let extraBits = SharedPointer(base: extraBits)
-        // Pass 2: customers, split in halves between two workers; each gathers the money of its purchasers into
-        // its own part of `monetary`.
+        // Pass 2: customers, split in halves between two workers; each writes its purchasers into its own part
+        // of the purchasers' columns.
         let customerWorkers = customerCount >= 131_072 ? 2 : 1
         // A multiple of 64, so that the workers set bits in different words of `marked`.
         let customerSplit = customerCount / customerWorkers / 64 * 64
         // Irregular customers, one bit each.
         let markedMemory = ZeroedBuffer<UInt64>(count: (customerCount + 63) / 64)
         let marked = SharedPointer(base: markedMemory.base)
-        let monetaryMemory = UnsafeMutablePointer<Int64>.allocate(capacity: Swift.max(customerCount, 1))
-        defer { monetaryMemory.deallocate() }
-        let monetary = SharedPointer(base: monetaryMemory)
+        let purchasers = PurchaserColumns.allocate(capacity: customerCount)
+        defer { purchasers.deallocate() }
         var customerPasses = [CustomerPass?](repeating: nil, count: customerWorkers)
         customerPasses.withUnsafeMutableBufferPointer { passBuffer in
             let passesOut = SharedPointer(base: passBuffer.baseAddress!)
@@ -223,32 +221,38 @@ extension RetentionReport {
                 let high = worker == customerWorkers - 1 ? customerCount : customerSplit
                 passesOut.base[worker] = mapper.withUnsafeMapper { map in
                     scanCustomers(
-                        states.base, customers: low..<high, extraBits: extraBits.base, bounds: bounds,
-                        periodCount: periodCount, map: map, localDays: mapper.periodOfLocal.count,
-                        monetary: monetary.base + low, marked: marked.base)
+                        states.base, customers: low..<high, extraBits: extraBits.base, bounds: bounds, map: map,
+                        localDays: mapper.periodOfLocal.count, output: purchasers.advanced(by: low),
+                        marked: marked.base)
                 }
             }
         }
         var customerPass = customerPasses[0]!
         if customerWorkers > 1 {
             let second = customerPasses[1]!
-            // The second half's money follows the first's.
-            _ = memmove(
-                monetaryMemory + customerPass.purchasers, monetaryMemory + customerSplit,
-                second.purchasers * MemoryLayout<Int64>.stride)
+            // The second half's purchasers follow the first's.
+            purchasers.move(from: customerSplit, to: customerPass.purchasers, count: second.purchasers)
             customerPass.merge(second)
         }
         customerPasses = []
-        let segments = kernelSegments(
-            states.base, count: customerCount,
-            monetary: UnsafeBufferPointer(start: monetaryMemory, count: customerPass.purchasers), pass: customerPass,
-            bounds: bounds, mapper: mapper, asOfDay: plan.asOfDay.daysSince1970, bins: options.bins,
-            segmentation: options.segmentation, workers: customerWorkers)
         // Irregular customers (a refund seen before their first purchase period): exact split, one more pass.
         if customerPass.irregularCustomers > 0 { rescan(marked.base, &totals) }
+        return try completeKernel(
+            plan, totals: totals, pass: customerPass, purchasers: purchasers, workers: customerWorkers,
+            currency: currency, options: options)
+    }
+
+    /// The last step of every kernel path: the RFM segments from the purchasers' columns, then the report.
+    static func completeKernel(
+        _ plan: KernelPlan, totals: KernelTotals, pass: CustomerPass, purchasers: PurchaserColumns, workers: Int,
+        currency: Currency?, options: Options
+    ) throws -> RetentionReport {
+        let segments = kernelSegments(
+            purchasers, pass: pass, mapper: plan.mapper, asOfDay: plan.asOfDay.daysSince1970, bins: options.bins,
+            segmentation: options.segmentation, workers: workers)
         return try RetentionReport(
-            fused: totals, customers: customerPass, segments: segments, currency: currency, options: options,
-            window: plan.window, activeWithin: plan.activeWithin, asOfDay: plan.asOfDay, mapper: mapper,
+            fused: totals, customers: pass, segments: segments, currency: currency, options: options,
+            window: plan.window, activeWithin: plan.activeWithin, asOfDay: plan.asOfDay, mapper: plan.mapper,
             limit: plan.limit)
     }
 
@@ -488,7 +492,11 @@ struct KernelTotals {
         purchases += other.purchases
         purchaseAmount += other.purchaseAmount
         if let theirs = other.lastPurchasePeriod { lastPurchasePeriod = max(lastPurchasePeriod ?? theirs, theirs) }
-        for index in eligible.indices { eligible[index] += other.eligible[index] }
+        for index in eligible.indices {
+            eligible[index] += other.eligible[index]
+            irregularNew[index] += other.irregularNew[index]
+            irregularExcluded[index] += other.irregularExcluded[index]
+        }
     }
 }
 
@@ -511,15 +519,20 @@ func relativePeriod(_ instant: Int64, _ mapper: UnsafeMapper) -> Int {
 /// The local day of `instant` (``PeriodCalendar/localDayNumber(of:)``) minus the mapper's `localBase`.
 @inline(__always)
 func localDayIndex(_ instant: Int64, _ mapper: UnsafeMapper) -> Int {
-    let day = Int(floorDiv(instant, 86_400) - mapper.utcBase)
+    // Both numerators are non-negative for instants in the mapper's range (its tables start a day before the
+    // earliest UTC day and two more before the earliest local day), so floor division is unsigned division.
+    let day = Int(UInt64(bitPattern: instant &- mapper.utcOrigin) / 86_400)
     let offset = Int64(instant < mapper.transition[day] ? mapper.offsetBefore[day] : mapper.offsetAfter[day])
-    return Int(floorDiv(instant + offset, 86_400) - mapper.localBase)
+    return Int(UInt64(bitPattern: instant &+ offset &- mapper.localOrigin) / 86_400)
 }
 
 /// The mapper's tables as raw pointers, for the hot loops.
 struct UnsafeMapper {
     let utcBase: Int64
     let localBase: Int64
+    /// `utcBase * 86_400` and `localBase * 86_400`: the first instants of the tables' first days.
+    let utcOrigin: Int64
+    let localOrigin: Int64
     let offsetBefore: UnsafePointer<Int32>
     let transition: UnsafePointer<Int64>
     let offsetAfter: UnsafePointer<Int32>
@@ -534,7 +547,8 @@ extension PeriodMapper {
                     periodOfLocal.withUnsafeBufferPointer { periods in
                         body(
                             UnsafeMapper(
-                                utcBase: utcBase, localBase: localBase, offsetBefore: before.baseAddress!,
+                                utcBase: utcBase, localBase: localBase, utcOrigin: utcBase * 86_400,
+                                localOrigin: localBase * 86_400, offsetBefore: before.baseAddress!,
                                 transition: switchAt.baseAddress!, offsetAfter: after.baseAddress!,
                                 periodOfLocal: periods.baseAddress!))
                     }
@@ -549,22 +563,108 @@ extension PeriodMapper {
 /// 145-170 ms, none 580-1,050 ms.
 let prefetchDistance = 32
 
+/// The row pass's sums that belong to no customer (its per-period amounts live in `KernelTotals.eligible`).
+struct KernelRowSums {
+    var windowOrders = 0
+    var windowRevenue: Int64 = 0
+    var purchases = 0
+    var purchaseAmount: Int64 = 0
+    var lastPeriod = -1
+
+    func store(into totals: inout KernelTotals) {
+        totals.windowOrders = windowOrders
+        totals.windowRevenue = windowRevenue
+        totals.purchases = purchases
+        totals.purchaseAmount = purchaseAmount
+        totals.lastPurchasePeriod = lastPeriod >= 0 ? lastPeriod : nil
+    }
+}
+
+/// One row into its customer's state: the kernel's row logic, shared by the row pass over a ledger's columns
+/// (states in random order) and the pass over a ``CustomerGroupedLedger`` (one state at a time).
+/// - Parameters:
+///   - period: the row's period relative to the mapper's base.
+///   - extra: the customer's period words after the first (`bounds.words - 1` of them).
+///   - eligibleAmounts: per relative period, the eligible amounts (before the cutoff, under the refund policy).
+@inline(__always)
+func kernelRecord(
+    _ state: inout KernelCustomer, instant: Int64, amount: Int64, period: Int, bounds: KernelBounds,
+    extra: UnsafeMutablePointer<UInt64>, eligibleAmounts: UnsafeMutablePointer<Int64>, sums: inout KernelRowSums
+) {
+    let beforeCutoff = instant < bounds.cutoff
+    let inWindow = instant >= bounds.windowLow && instant < bounds.windowHigh
+    let eligible = beforeCutoff && (amount >= 0 || bounds.net)
+    if eligible { eligibleAmounts[period] &+= amount }
+    if amount >= 0 {
+        sums.purchases &+= 1
+        sums.purchaseAmount &+= amount
+        if period > sums.lastPeriod { sums.lastPeriod = period }
+        let firstKey = bounds.firstBias &- instant
+        if firstKey > state.firstKey {
+            state.firstKey = firstKey
+            state.firstCount = 1
+            state.firstAmount = amount
+        } else if firstKey == state.firstKey {
+            state.firstCount &+= 1
+            state.firstAmount &+= amount
+        }
+        var flags = state.flags
+        if beforeCutoff {
+            state.rfmPurchases &+= 1
+            state.rfmAmount &+= amount
+            let lastKey = instant &- bounds.lastBias
+            if lastKey > state.lastKey { state.lastKey = lastKey }
+            if period < 64 {
+                state.periodBits |= 1 << UInt64(period)
+            } else {
+                extra[period / 64 - 1] |= 1 << UInt64(period % 64)
+            }
+        } else if period == Int(bounds.limit) {
+            flags |= KernelFlags.limitExtra
+        }
+        if inWindow {
+            sums.windowOrders &+= 1
+            sums.windowRevenue &+= amount
+            flags |= (flags & KernelFlags.inWindow) << 2 | KernelFlags.inWindow
+        } else if instant < bounds.windowLow {
+            flags |= KernelFlags.before
+        }
+        if instant >= bounds.startLow && instant < bounds.startHigh { flags |= KernelFlags.atStart }
+        if instant >= bounds.endLow && instant < bounds.endHigh { flags |= KernelFlags.atEnd }
+        state.flags = flags
+        let periodKey = Int32(truncatingIfNeeded: bounds.periodCount &- period)
+        if periodKey > state.firstPeriodKey {
+            state.firstPeriodKey = periodKey
+            state.firstPeriodAmount = eligible ? amount : 0
+        } else if periodKey == state.firstPeriodKey && eligible {
+            state.firstPeriodAmount &+= amount
+        }
+    } else if bounds.net {
+        if beforeCutoff { state.rfmAmount &+= amount }
+        if inWindow { sums.windowRevenue &+= amount }
+        if eligible {
+            let periodKey = Int32(truncatingIfNeeded: bounds.periodCount &- period)
+            if periodKey == state.firstPeriodKey {
+                state.firstPeriodAmount &+= amount
+            } else if periodKey > state.firstPeriodKey {
+                state.flags |= KernelFlags.irregular
+            }
+        }
+    }
+}
+
 /// The row pass for the customers in `owned`.
 private func scanRows(
     _ columns: OrderColumns, mapper: PeriodMapper, bounds: KernelBounds, customers owned: Range<Int32>,
     states: UnsafeMutablePointer<KernelCustomer>, extraBits: UnsafeMutablePointer<UInt64>, periodCount: Int
 ) -> KernelTotals {
     var totals = KernelTotals(periodCount: periodCount)
-    var windowOrders = 0
-    var windowRevenue: Int64 = 0
-    var purchases = 0
-    var purchaseAmount: Int64 = 0
-    var lastPeriod = -1
-    let extraWords = bounds.words - 1
-    let limit = Int(bounds.limit)
+    var sums = KernelRowSums()
+    let extraWords = Swift.max(bounds.words - 1, 0)
     let everyone = owned.lowerBound == 0 && Int(owned.upperBound) == columns.customerCount
     mapper.withUnsafeMapper { map in
         totals.eligible.withUnsafeMutableBufferPointer { eligibleBuffer in
+            let eligibleAmounts = eligibleBuffer.baseAddress!
             columns.customers.withUnsafeBufferPointer { customerColumn in
                 columns.timestamps.withUnsafeBufferPointer { timestampColumn in
                     columns.amounts.withUnsafeBufferPointer { amountColumn in
@@ -585,80 +685,18 @@ private func scanRows(
                             if !everyone && !owned.contains(customerNumber) { continue }
                             let customer = Int(customerNumber)
                             let instant = timestampColumn[row]
-                            let amount = amountColumn[row]
-                            let period = relativePeriod(instant, map)
-                            let beforeCutoff = instant < bounds.cutoff
-                            let inWindow = instant >= bounds.windowLow && instant < bounds.windowHigh
-                            let eligible = beforeCutoff && (amount >= 0 || bounds.net)
-                            if eligible { eligibleBuffer[period] += amount }
-                            let state = states + customer
-                            if amount >= 0 {
-                                purchases += 1
-                                purchaseAmount += amount
-                                if period > lastPeriod { lastPeriod = period }
-                                let firstKey = bounds.firstBias - instant
-                                if firstKey > state.pointee.firstKey {
-                                    state.pointee.firstKey = firstKey
-                                    state.pointee.firstCount = 1
-                                    state.pointee.firstAmount = amount
-                                } else if firstKey == state.pointee.firstKey {
-                                    state.pointee.firstCount += 1
-                                    state.pointee.firstAmount += amount
-                                }
-                                var flags = state.pointee.flags
-                                if beforeCutoff {
-                                    state.pointee.rfmPurchases += 1
-                                    state.pointee.rfmAmount += amount
-                                    let lastKey = instant - bounds.lastBias
-                                    if lastKey > state.pointee.lastKey { state.pointee.lastKey = lastKey }
-                                    if period < 64 {
-                                        state.pointee.periodBits |= 1 << UInt64(period)
-                                    } else {
-                                        extraBits[customer * extraWords + period / 64 - 1] |= 1 << UInt64(period % 64)
-                                    }
-                                } else if period == limit {
-                                    flags |= KernelFlags.limitExtra
-                                }
-                                if inWindow {
-                                    windowOrders += 1
-                                    windowRevenue += amount
-                                    flags |= (flags & KernelFlags.inWindow) << 2 | KernelFlags.inWindow
-                                } else if instant < bounds.windowLow {
-                                    flags |= KernelFlags.before
-                                }
-                                if instant >= bounds.startLow && instant < bounds.startHigh { flags |= KernelFlags.atStart }
-                                if instant >= bounds.endLow && instant < bounds.endHigh { flags |= KernelFlags.atEnd }
-                                state.pointee.flags = flags
-                                let periodKey = Int32(truncatingIfNeeded: bounds.periodCount - period)
-                                if periodKey > state.pointee.firstPeriodKey {
-                                    state.pointee.firstPeriodKey = periodKey
-                                    state.pointee.firstPeriodAmount = eligible ? amount : 0
-                                } else if periodKey == state.pointee.firstPeriodKey && eligible {
-                                    state.pointee.firstPeriodAmount += amount
-                                }
-                            } else if bounds.net {
-                                if beforeCutoff { state.pointee.rfmAmount += amount }
-                                if inWindow { windowRevenue += amount }
-                                if eligible {
-                                    let periodKey = Int32(truncatingIfNeeded: bounds.periodCount - period)
-                                    if periodKey == state.pointee.firstPeriodKey {
-                                        state.pointee.firstPeriodAmount += amount
-                                    } else if periodKey > state.pointee.firstPeriodKey {
-                                        state.pointee.flags |= KernelFlags.irregular
-                                    }
-                                }
-                            }
+                            kernelRecord(
+                                &states[customer], instant: instant, amount: amountColumn[row],
+                                period: relativePeriod(instant, map), bounds: bounds,
+                                extra: extraBits + customer * extraWords, eligibleAmounts: eligibleAmounts,
+                                sums: &sums)
                         }
                     }
                 }
             }
         }
     }
-    totals.windowOrders = windowOrders
-    totals.windowRevenue = windowRevenue
-    totals.purchases = purchases
-    totals.purchaseAmount = purchaseAmount
-    totals.lastPurchasePeriod = lastPeriod >= 0 ? lastPeriod : nil
+    sums.store(into: &totals)
     return totals
 }
 
@@ -739,6 +777,8 @@ struct CustomerPass {
     var frequencies: [Int]
     /// Larger purchase counts, one entry per purchaser.
     var largeFrequencies: [Int64] = []
+    /// Purchasers by ``logBucket(_:)`` of their money (65,536 entries).
+    var monetaryBuckets = [Int](repeating: 0, count: 65_536)
 
     init(periodCount: Int, width: Int, localDays: Int) {
         newRevenue = [Int64](repeating: 0, count: periodCount)
@@ -773,15 +813,15 @@ struct CustomerPass {
         add(&lastDays, other.lastDays)
         add(&frequencies, other.frequencies)
         largeFrequencies += other.largeFrequencies
+        add(&monetaryBuckets, other.monetaryBuckets)
     }
 }
 
 /// Segment sizes of the RFM scores (`.share` binning), as ``RFMSegmentation/sizes(of:)`` counts them: recency and
 /// frequency cut points from the pass's histograms, monetary ones by bucket selection over `monetary`, then one
-/// pass over the customers (split between `workers`) that scores each purchaser from tables.
+/// pass over the purchasers' columns (split between `workers`) that scores each purchaser from tables.
 private func kernelSegments(
-    _ states: UnsafeMutablePointer<KernelCustomer>, count customerCount: Int, monetary: UnsafeBufferPointer<Int64>,
-    pass: CustomerPass, bounds: KernelBounds, mapper: PeriodMapper, asOfDay: Int64, bins: Int,
+    _ purchasers: PurchaserColumns, pass: CustomerPass, mapper: PeriodMapper, asOfDay: Int64, bins: Int,
     segmentation: RFMSegmentation, workers: Int
 ) -> [RFMSegmentSize] {
     precondition(bins >= 1, "RFMScores needs at least one bin")
@@ -807,7 +847,11 @@ private func kernelSegments(
     }
     let recencyCuts = histogramShareCuts(recency, count: pass.purchasers, bins: bins)
     let frequencyCuts = histogramShareCuts(frequency, count: pass.purchasers, bins: bins)
-    let monetaryCuts = bucketShareCuts(monetary, bins: bins)
+    let purchaserCount = pass.purchasers
+    let monetaryCuts = bucketShareCuts(
+        UnsafeBufferPointer(start: purchasers.monetary, count: purchaserCount), bins: bins,
+        bucketCounts: pass.monetaryBuckets)
+    let monetaryThresholds = integerThresholds(monetaryCuts)
     // Scores by last purchase day and by purchase count; the segment of every score triple when `bins` is small.
     let recencyScore = pass.lastDays.indices.map {
         Int32(bins - cutsBelow(Double(asOfDay - (localBase + Int64($0))), recencyCuts))
@@ -818,27 +862,26 @@ private func kernelSegments(
     let width = names.count
     let parts = table.isEmpty ? 1 : workers
     var partCounts = [Int](repeating: 0, count: parts * width)
-    let split = customerCount / parts
-    let shared = SharedPointer(base: states)
+    let split = purchaserCount / parts
     partCounts.withUnsafeMutableBufferPointer { partBuffer in
         let out = SharedPointer(base: partBuffer.baseAddress!)
         DispatchQueue.concurrentPerform(iterations: parts) { worker in
             let low = worker == 0 ? 0 : split
-            let high = worker == parts - 1 ? customerCount : split
+            let high = worker == parts - 1 ? purchaserCount : split
             let counts = out.base + worker * width
-            mapper.withUnsafeMapper { map in
-                recencyScore.withUnsafeBufferPointer { recencyScore in
-                    frequencyScore.withUnsafeBufferPointer { frequencyScore in
-                        table.withUnsafeBufferPointer { table in
-                            for customer in low..<high {
-                                let state = shared.base[customer]
-                                guard state.lastKey != 0 else { continue }
-                                let r = Int(recencyScore[localDayIndex(state.lastKey + bounds.lastBias, map)])
-                                let purchases = Int(state.rfmPurchases)
+            recencyScore.withUnsafeBufferPointer { recencyScore in
+                frequencyScore.withUnsafeBufferPointer { frequencyScore in
+                    table.withUnsafeBufferPointer { table in
+                        monetaryThresholds.withUnsafeBufferPointer { thresholds in
+                            for purchaser in low..<high {
+                                let r = Int(recencyScore[Int(purchasers.lastDays[purchaser])])
+                                let purchases = Int(purchasers.purchases[purchaser])
                                 let f =
                                     purchases < kernelFrequencyCap
                                     ? Int(frequencyScore[purchases]) : 1 + cutsBelow(Double(purchases), frequencyCuts)
-                                let m = 1 + cutsBelow(Double(state.rfmAmount), monetaryCuts)
+                                let money = purchasers.monetary[purchaser]
+                                var m = 1
+                                for threshold in thresholds where money > threshold { m &+= 1 }
                                 if table.isEmpty {
                                     counts[position[segmentation.segment(recency: r, frequency: f, monetary: m)]!] += 1
                                 } else {
@@ -894,6 +937,20 @@ final class ZeroedBuffer<T>: @unchecked Sendable {
             }
         #endif
         free(base)
+    }
+}
+
+/// For each cut point, the largest integer `t` with `Double(t) <= cut`: since `Double(_:)` is non-decreasing, an
+/// integer `v` has `Double(v) > cut` exactly when `v > t`, so scoring loops compare integers and agree with
+/// ``cutsBelow(_:_:)`` on `Double(v)` for every `Int64`, also where `Double` rounds (beyond 2^53).
+func integerThresholds(_ cuts: [Double]) -> [Int64] {
+    cuts.map { cut in
+        guard cut < 0x1p63 else { return .max }  // no Int64 converts above it
+        guard cut >= -0x1p63 else { return .min }  // only reachable for cuts below every Int64 (not from data)
+        var threshold = Int64(cut.rounded(.down))
+        while threshold < .max && Double(threshold + 1) <= cut { threshold += 1 }
+        while threshold > .min && Double(threshold) > cut { threshold -= 1 }
+        return threshold
     }
 }
 
@@ -984,83 +1041,192 @@ func orderStatistics(_ values: [Int64], ranks: [Int]) -> [Int: Int64] {
     return result
 }
 
-/// The customer pass over `range` (one worker's part): cohort and revenue totals, the RFM histograms, and the
-/// purchasers' money written to `monetary[0..<purchasers]`.
-private func scanCustomers(
-    _ states: UnsafeMutablePointer<KernelCustomer>, customers range: Range<Int>,
-    extraBits: UnsafeMutablePointer<UInt64>, bounds: KernelBounds, periodCount: Int, map: UnsafeMapper, localDays: Int,
-    monetary: UnsafeMutablePointer<Int64>, marked: UnsafeMutablePointer<UInt64>
-) -> CustomerPass {
-    let limit = Int(bounds.limit)
-    let width = max(limit + 1, 0)
-    var pass = CustomerPass(periodCount: periodCount, width: width, localDays: localDays)
-    let extraWords = bounds.words - 1
+/// Per purchaser (a customer with a purchase before the cutoff), what the RFM scores need: the local day of the
+/// last purchase (index: day - the mapper's `localBase`), the purchase count and the money. The customer pass
+/// writes them in customer order, so the segment count reads 16 bytes a purchaser instead of a 64-byte state a
+/// customer. Workers share it and write disjoint ranges.
+struct PurchaserColumns: @unchecked Sendable {
+    let lastDays: UnsafeMutablePointer<Int32>
+    let purchases: UnsafeMutablePointer<Int32>
+    let monetary: UnsafeMutablePointer<Int64>
+
+    /// Room for `capacity` purchasers; released by ``deallocate()``.
+    static func allocate(capacity: Int) -> PurchaserColumns {
+        let capacity = Swift.max(capacity, 1)
+        return PurchaserColumns(
+            lastDays: .allocate(capacity: capacity), purchases: .allocate(capacity: capacity),
+            monetary: .allocate(capacity: capacity))
+    }
+
+    func deallocate() {
+        lastDays.deallocate()
+        purchases.deallocate()
+        monetary.deallocate()
+    }
+
+    /// The columns from purchaser `offset` on.
+    func advanced(by offset: Int) -> PurchaserColumns {
+        PurchaserColumns(lastDays: lastDays + offset, purchases: purchases + offset, monetary: monetary + offset)
+    }
+
+    /// Moves `count` purchasers from `source` to `destination` (a second worker's part after the first's).
+    func move(from source: Int, to destination: Int, count: Int) {
+        _ = memmove(lastDays + destination, lastDays + source, count * MemoryLayout<Int32>.stride)
+        _ = memmove(purchases + destination, purchases + source, count * MemoryLayout<Int32>.stride)
+        _ = memmove(monetary + destination, monetary + source, count * MemoryLayout<Int64>.stride)
+    }
+}
+
+/// One worker's customer pass: each customer's finished state in, cohort and revenue totals, the RFM histograms
+/// and the purchasers' columns out. Its tables are raw memory (the hot loop stores straight into them); call
+/// ``finish()`` once, which releases them.
+struct CustomerFold {
+    let bounds: KernelBounds
+    let map: UnsafeMapper
+    let limit: Int
+    let width: Int
+    let flagCounts: UnsafeMutableBufferPointer<Int>
+    let newRevenue: UnsafeMutableBufferPointer<Int64>
+    let newCounts: UnsafeMutableBufferPointer<Int>
+    let returningCounts: UnsafeMutableBufferPointer<Int>
+    let cohortSizes: UnsafeMutableBufferPointer<Int>
+    let cohortActive: UnsafeMutableBufferPointer<Int>
+    let lastDays: UnsafeMutableBufferPointer<Int>
+    let frequencies: UnsafeMutableBufferPointer<Int>
+    /// Purchasers by ``logBucket(_:)`` of their money: the first pass of ``bucketShareCuts(_:bins:bucketCounts:)``.
+    let monetaryBuckets: UnsafeMutableBufferPointer<Int32>
+    let output: PurchaserColumns
+    /// Irregular customers get a bit here when given (the pass over a ledger's columns rescans them).
+    let marked: UnsafeMutablePointer<UInt64>?
+    var firstPurchases = 0
+    var firstAmount: Int64 = 0
     var firstPeriod = Int.max
-    var flagCounts = [Int](repeating: 0, count: 128)
     var purchasers = 0
-    pass.lastDays.withUnsafeMutableBufferPointer { lastDays in
-        pass.frequencies.withUnsafeMutableBufferPointer { frequencies in
-            for customer in range {
-                let state = states[customer]
-                flagCounts[Int(state.flags & 0x7F)] += 1
-                // Irregular customers (with or without purchases) get the exact split of `rescanIrregular`.
-                if state.flags & KernelFlags.irregular != 0 { marked[customer / 64] |= 1 << UInt64(customer % 64) }
-                guard state.firstKey != 0 else { continue }
-                pass.firstPurchases += Int(state.firstCount)
-                pass.firstAmount += state.firstAmount
-                let first = bounds.periodCount - Int(state.firstPeriodKey)
-                firstPeriod = min(firstPeriod, first)
-                if state.flags & KernelFlags.irregular == 0 {
-                    pass.newRevenue[first] += state.firstPeriodAmount
+    var largeFrequencies: [Int64] = []
+
+    init(
+        bounds: KernelBounds, map: UnsafeMapper, localDays: Int, output: PurchaserColumns,
+        marked: UnsafeMutablePointer<UInt64>?
+    ) {
+        func zeros<T: FixedWidthInteger>(_ count: Int) -> UnsafeMutableBufferPointer<T> {
+            let buffer = UnsafeMutableBufferPointer<T>.allocate(capacity: Swift.max(count, 1))
+            buffer.initialize(repeating: 0)
+            return buffer
+        }
+        self.bounds = bounds
+        self.map = map
+        limit = Int(bounds.limit)
+        width = Swift.max(limit + 1, 0)
+        flagCounts = zeros(128)
+        newRevenue = zeros(bounds.periodCount)
+        newCounts = zeros(bounds.periodCount)
+        returningCounts = zeros(bounds.periodCount)
+        cohortSizes = zeros(width)
+        cohortActive = zeros(width * width)
+        lastDays = zeros(localDays)
+        frequencies = zeros(kernelFrequencyCap)
+        monetaryBuckets = zeros(65_536)
+        self.output = output
+        self.marked = marked
+    }
+
+    /// Adds customer `customer`, whose period words after the first are at `extra`.
+    @inline(__always)
+    mutating func add(_ state: KernelCustomer, customer: Int, extra: UnsafePointer<UInt64>) {
+        flagCounts[Int(state.flags & 0x7F)] += 1
+        // Irregular customers (with or without purchases) get their exact split in a rescan.
+        if let marked, state.flags & KernelFlags.irregular != 0 { marked[customer / 64] |= 1 << UInt64(customer % 64) }
+        guard state.firstKey != 0 else { return }
+        firstPurchases += Int(state.firstCount)
+        firstAmount += state.firstAmount
+        let first = bounds.periodCount - Int(state.firstPeriodKey)
+        firstPeriod = Swift.min(firstPeriod, first)
+        if state.flags & KernelFlags.irregular == 0 { newRevenue[first] += state.firstPeriodAmount }
+        // Periods with a purchase before the cutoff: all >= first, all <= limit.
+        var word = 0
+        var bits = state.periodBits
+        let cohortRow = first * width
+        let inCohort = first <= limit
+        if inCohort { cohortSizes[first] += 1 }
+        while true {
+            while bits != 0 {
+                let period = word * 64 + bits.trailingZeroBitCount
+                bits &= bits - 1
+                if period == first {
+                    newCounts[period] += 1
+                } else {
+                    returningCounts[period] += 1
                 }
-                // Periods with a purchase before the cutoff: all >= first, all <= limit.
-                var word = 0
-                var bits = state.periodBits
-                let cohortRow = first * width
-                let inCohort = first <= limit
-                if inCohort { pass.cohortSizes[first] += 1 }
-                while true {
-                    while bits != 0 {
-                        let period = word * 64 + bits.trailingZeroBitCount
-                        bits &= bits - 1
-                        if period == first {
-                            pass.newCounts[period] += 1
-                        } else {
-                            pass.returningCounts[period] += 1
-                        }
-                        if inCohort { pass.cohortActive[cohortRow + period] += 1 }
-                    }
-                    word += 1
-                    guard word < bounds.words else { break }
-                    bits = extraBits[customer * extraWords + word - 1]
-                }
-                if inCohort && state.flags & KernelFlags.limitExtra != 0 {
-                    let period = limit
-                    let has =
-                        period < 64
-                        ? state.periodBits & (1 << UInt64(period)) != 0
-                        : extraBits[customer * extraWords + period / 64 - 1] & (1 << UInt64(period % 64)) != 0
-                    if !has { pass.cohortActive[cohortRow + period] += 1 }
-                }
-                if state.lastKey != 0 {
-                    lastDays[localDayIndex(state.lastKey + bounds.lastBias, map)] += 1
-                    let purchases = Int(state.rfmPurchases)
-                    if purchases < kernelFrequencyCap {
-                        frequencies[purchases] += 1
-                    } else {
-                        pass.largeFrequencies.append(Int64(purchases))
-                    }
-                    monetary[purchasers] = state.rfmAmount
-                    purchasers += 1
-                }
+                if inCohort { cohortActive[cohortRow + period] += 1 }
             }
+            word += 1
+            guard word < bounds.words else { break }
+            bits = extra[word - 1]
+        }
+        if inCohort && state.flags & KernelFlags.limitExtra != 0 {
+            let period = limit
+            let has =
+                period < 64
+                ? state.periodBits & (1 << UInt64(period)) != 0
+                : extra[period / 64 - 1] & (1 << UInt64(period % 64)) != 0
+            if !has { cohortActive[cohortRow + period] += 1 }
+        }
+        if state.lastKey != 0 {
+            let day = localDayIndex(state.lastKey + bounds.lastBias, map)
+            lastDays[day] += 1
+            let purchases = Int(state.rfmPurchases)
+            if purchases < kernelFrequencyCap {
+                frequencies[purchases] += 1
+            } else {
+                largeFrequencies.append(Int64(purchases))
+            }
+            output.lastDays[purchasers] = Int32(truncatingIfNeeded: day)
+            output.purchases[purchasers] = state.rfmPurchases
+            output.monetary[purchasers] = state.rfmAmount
+            monetaryBuckets[logBucket(state.rfmAmount)] &+= 1
+            purchasers += 1
         }
     }
-    for flags in 0..<128 {
-        pass.flagCounts[flags & 0x3F] += flagCounts[flags]
-        if flags & Int(KernelFlags.irregular) != 0 { pass.irregularCustomers += flagCounts[flags] }
+
+    /// The pass's totals; releases the tables.
+    func finish() -> CustomerPass {
+        var pass = CustomerPass(periodCount: bounds.periodCount, width: width, localDays: lastDays.count)
+        for flags in 0..<128 {
+            pass.flagCounts[flags & 0x3F] += flagCounts[flags]
+            if flags & Int(KernelFlags.irregular) != 0 { pass.irregularCustomers += flagCounts[flags] }
+        }
+        pass.firstPurchases = firstPurchases
+        pass.firstAmount = firstAmount
+        pass.firstPurchasePeriod = firstPeriod == .max ? nil : firstPeriod
+        pass.newRevenue = Array(newRevenue.prefix(bounds.periodCount))
+        pass.newCounts = Array(newCounts.prefix(bounds.periodCount))
+        pass.returningCounts = Array(returningCounts.prefix(bounds.periodCount))
+        pass.cohortSizes = Array(cohortSizes.prefix(width))
+        pass.cohortActive = Array(cohortActive.prefix(width * width))
+        pass.lastDays = Array(lastDays)
+        pass.frequencies = Array(frequencies)
+        pass.largeFrequencies = largeFrequencies
+        pass.monetaryBuckets = monetaryBuckets.map { Int($0) }
+        pass.purchasers = purchasers
+        for buffer in [flagCounts, newCounts, returningCounts, cohortSizes, cohortActive, lastDays, frequencies] {
+            buffer.deallocate()
+        }
+        newRevenue.deallocate()
+        monetaryBuckets.deallocate()
+        return pass
     }
-    pass.firstPurchasePeriod = firstPeriod == .max ? nil : firstPeriod
-    pass.purchasers = purchasers
-    return pass
+}
+
+/// The customer pass over `range` of filled states (one worker's part), writing its purchasers to `output`.
+private func scanCustomers(
+    _ states: UnsafeMutablePointer<KernelCustomer>, customers range: Range<Int>,
+    extraBits: UnsafeMutablePointer<UInt64>, bounds: KernelBounds, map: UnsafeMapper, localDays: Int,
+    output: PurchaserColumns, marked: UnsafeMutablePointer<UInt64>
+) -> CustomerPass {
+    let extraWords = Swift.max(bounds.words - 1, 0)
+    var fold = CustomerFold(bounds: bounds, map: map, localDays: localDays, output: output, marked: marked)
+    for customer in range {
+        fold.add(states[customer], customer: customer, extra: extraBits + customer * extraWords)
+    }
+    return fold.finish()
 }

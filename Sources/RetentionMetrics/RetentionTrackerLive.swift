@@ -621,13 +621,22 @@ func histogramShareCuts(_ pairs: [(value: Int64, count: Int64)], count n: Int, b
 /// a second gathers the few buckets that hold a wanted rank, and quickselect finishes inside them. Two streaming
 /// passes instead of quickselect's copy and partitions of every value; the buckets are narrow wherever the values
 /// are, so an outlier does not pile the rest into a few buckets.
-func bucketShareCuts(_ values: UnsafeBufferPointer<Int64>, bins: Int) -> [Double] {
+///
+/// `bucketCounts`, when given, is the histogram of `values` by ``logBucket(_:)`` (65,536 entries) that a caller
+/// gathered while writing them; it saves the first of the two passes.
+func bucketShareCuts(_ values: UnsafeBufferPointer<Int64>, bins: Int, bucketCounts: [Int]? = nil) -> [Double] {
     let n = values.count
     guard n > 0, bins > 1 else { return [] }
     guard n >= 4_096 else { return shareCuts(Array(values), bins: bins) }
-    var counts = [Int](repeating: 0, count: 65_536)
-    counts.withUnsafeMutableBufferPointer { counts in
-        for value in values { counts[logBucket(value)] += 1 }
+    var counts: [Int]
+    if let bucketCounts {
+        precondition(bucketCounts.count == 65_536, "a histogram of the 65,536 log buckets")
+        counts = bucketCounts
+    } else {
+        counts = [Int](repeating: 0, count: 65_536)
+        counts.withUnsafeMutableBufferPointer { counts in
+            for value in values { counts[logBucket(value)] += 1 }
+        }
     }
     // The ranks shareCuts reads: j and j + 1 for each cut.
     var ranks: [Int] = []
