@@ -1095,7 +1095,9 @@ struct CustomerFold {
     let frequencies: UnsafeMutableBufferPointer<Int>
     /// Purchasers by ``logBucket(_:)`` of their money: the first pass of ``bucketShareCuts(_:bins:bucketCounts:)``.
     let monetaryBuckets: UnsafeMutableBufferPointer<Int32>
-    let output: PurchaserColumns
+    /// Where the next purchasers go: `output[outputIndex]` (see ``redirect(to:)``).
+    private(set) var output: PurchaserColumns
+    private var outputIndex = 0
     /// Irregular customers get a bit here when given (the pass over a ledger's columns rescans them).
     let marked: UnsafeMutablePointer<UInt64>?
     var firstPurchases = 0
@@ -1130,9 +1132,10 @@ struct CustomerFold {
         self.marked = marked
     }
 
-    /// Adds customer `customer`, whose period words after the first are at `extra`.
+    /// Adds customer `customer`, whose period words after the first are at `extra` and whose last purchase before
+    /// the cutoff (if any) fell on local day `lastDay` (index: day - the mapper's `localBase`).
     @inline(__always)
-    mutating func add(_ state: KernelCustomer, customer: Int, extra: UnsafePointer<UInt64>) {
+    mutating func add(_ state: KernelCustomer, customer: Int, extra: UnsafePointer<UInt64>, lastDay: Int) {
         flagCounts[Int(state.flags & 0x7F)] += 1
         // Irregular customers (with or without purchases) get their exact split in a rescan.
         if let marked, state.flags & KernelFlags.irregular != 0 { marked[customer / 64] |= 1 << UInt64(customer % 64) }
@@ -1172,7 +1175,7 @@ struct CustomerFold {
             if !has { cohortActive[cohortRow + period] += 1 }
         }
         if state.lastKey != 0 {
-            let day = localDayIndex(state.lastKey + bounds.lastBias, map)
+            let day = lastDay
             lastDays[day] += 1
             let purchases = Int(state.rfmPurchases)
             if purchases < kernelFrequencyCap {
@@ -1180,12 +1183,20 @@ struct CustomerFold {
             } else {
                 largeFrequencies.append(Int64(purchases))
             }
-            output.lastDays[purchasers] = Int32(truncatingIfNeeded: day)
-            output.purchases[purchasers] = state.rfmPurchases
-            output.monetary[purchasers] = state.rfmAmount
+            output.lastDays[outputIndex] = Int32(truncatingIfNeeded: day)
+            output.purchases[outputIndex] = state.rfmPurchases
+            output.monetary[outputIndex] = state.rfmAmount
             monetaryBuckets[logBucket(state.rfmAmount)] &+= 1
+            outputIndex += 1
             purchasers += 1
         }
+    }
+
+    /// Sends the next purchasers to `output` from its start (a pass over several ranges of customers gives each
+    /// range its own part of the columns).
+    mutating func redirect(to output: PurchaserColumns) {
+        self.output = output
+        outputIndex = 0
     }
 
     /// The pass's totals; releases the tables.
@@ -1226,7 +1237,9 @@ private func scanCustomers(
     let extraWords = Swift.max(bounds.words - 1, 0)
     var fold = CustomerFold(bounds: bounds, map: map, localDays: localDays, output: output, marked: marked)
     for customer in range {
-        fold.add(states[customer], customer: customer, extra: extraBits + customer * extraWords)
+        let state = states[customer]
+        let lastDay = state.lastKey != 0 ? localDayIndex(state.lastKey + bounds.lastBias, map) : 0
+        fold.add(state, customer: customer, extra: extraBits + customer * extraWords, lastDay: lastDay)
     }
     return fold.finish()
 }

@@ -16,6 +16,10 @@ struct ReportKernelTests {
             try RetentionReport.fused(OrderColumns(ledger), options: options), sourceLocation: sourceLocation)
         #expect(fused == reference, sourceLocation: sourceLocation)
         #expect(try RetentionReport(ledger, options: options) == reference, sourceLocation: sourceLocation)
+        // The same kernel customer by customer over the grouped rows.
+        let grouped = try #require(
+            try RetentionReport.fused(ledger.groupedByCustomer(), options: options), sourceLocation: sourceLocation)
+        #expect(grouped == reference, sourceLocation: sourceLocation)
     }
 
     @Test(arguments: zones, PeriodUnit.allCases)
@@ -151,6 +155,25 @@ struct ReportKernelTests {
         let options = RetentionReport.Options(binning: .split)
         #expect(try RetentionReport.fused(OrderColumns(ledger), options: options) == nil)
         #expect(try RetentionReport(ledger, options: options) == RetentionReport(reference: ledger, options: options))
+    }
+
+    /// Integer thresholds score exactly as the `Double` comparison, also where `Double` rounds (beyond 2^53 and
+    /// near 2^63) and for cuts that are integers, halves, or not representable.
+    @Test func integerThresholdsAgreeWithDoubleComparison() {
+        let big: Int64 = 1 << 53
+        var values: [Int64] = [.min, .min + 1, -big - 3, -1_001, -1, 0, 1, 2, 499, 500, 501, big - 1, big, big + 1]
+        values += [big + 2, big + 3, (1 << 62) + 511, (1 << 62) + 512, (1 << 62) + 513, .max - 1_024, .max - 1, .max]
+        var cuts: [Double] = [-0x1p63, -9.5e15, -1_000.5, -0.5, 0, 0.25, 0.5, 1, 1.5, 499.999, 500, 500.5]
+        cuts += [Double(big), Double(big) + 2, Double(big + 3), 0x1p62 + 512, 0x1p62 + 1_024, 0x1p63 - 1_024, 0x1p63]
+        let thresholds = integerThresholds(cuts)
+        var disagreements = 0
+        for value in values {
+            for (cut, threshold) in zip(cuts, thresholds) where (Double(value) > cut) != (value > threshold) {
+                disagreements += 1
+            }
+        }
+        #expect(disagreements == 0)
+        #expect(integerThresholds([2.5, 3, -2.5]) == [2, 3, -3])
     }
 
     @Test(arguments: [1, 2, 5, 33, 1_000])

@@ -134,6 +134,19 @@ let benchmarks: @Sendable () -> Void = {
         blackHole(try RetentionReport(ledger, options: .init(calendar: .utc)))
     }
 
+    // The customer-grouped index: built once, then every report over it reads the rows sequentially.
+    Benchmark("Ledger-groupedByCustomer-1M") { benchmark in
+        let ledger = Data.ledger
+        benchmark.startMeasurement()
+        blackHole(ledger.groupedByCustomer())
+    }
+
+    Benchmark("RetentionReport-grouped-1M") { benchmark in
+        let grouped = Data.ledger.groupedByCustomer()
+        benchmark.startMeasurement()
+        blackHole(try RetentionReport(grouped, options: .init(calendar: .utc)))
+    }
+
     // RetentionTracker: live ingestion of 10^6 orders one at a time, and a report from the tracker's columns.
     Benchmark("Tracker-record-1M") { benchmark in
         let orders = Data.orders
