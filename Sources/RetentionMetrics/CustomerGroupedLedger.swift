@@ -100,7 +100,8 @@ extension OrderLedger {
 
 extension RetentionReport {
     /// The report of `grouped`'s ledger: equal to `RetentionReport(grouped.ledger, options:)`, computed customer
-    /// by customer from the grouped rows (no per-customer state, no random access).
+    /// by customer from the grouped rows: one customer's state at a time, read in order (no array of states
+    /// visited at random as over the ledger).
     /// - Complexity: O(*n* + *c*), sequential in memory; two workers above 131,072 customers.
     /// - Throws: ``MetricError`` as the report over the ledger does.
     public init(_ grouped: CustomerGroupedLedger, options: Options = Options()) throws {

@@ -80,8 +80,11 @@ struct CustomerGroupedLedgerTests {
         #expect(try RetentionReport.fused(grouped, options: split) == nil)
         #expect(try RetentionReport(grouped, options: split) == RetentionReport(reference: ledger, options: split))
         let instant = Timestamp(secondsSince1970: ledger.timestampColumn[10])
-        for bad in [RetentionReport.Options(window: instant..<instant), .init(activeWithin: 0)] {
-            #expect(throws: MetricError.self) { try RetentionReport(grouped, options: bad) }
+        let bad: [RetentionReport.Options] = [
+            .init(window: instant..<instant), .init(activeWithin: 0), .init(lifespanYears: 2, grossMargin: 1.5),
+        ]
+        for options in bad {
+            #expect(throws: MetricError.self) { try RetentionReport(grouped, options: options) }
         }
     }
 }
