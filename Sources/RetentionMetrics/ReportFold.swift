@@ -21,7 +21,7 @@ package protocol RowFold: AnyObject, Sendable {
         amounts: UnsafeBufferPointer<Int64>)
 }
 
-/// A streaming form of ``RetentionReport/init(_:options:)`` for customers given as small integer keys (a bulk CSV
+/// A streaming form of ``RetentionReport/init(_:options:)-(OrderLedger,_)`` for customers given as small integer keys (a bulk CSV
 /// reader's numeric customer ids): `fold` the rows in batches from two workers, then ask for the `report`.
 ///
 /// It gives up (``gaveUp``, or `nil` from ``init(options:keyLimit:around:)`` or ``report(currency:)``), and the
@@ -283,7 +283,7 @@ package final class ReportFold: RowFold, @unchecked Sendable {
         if gaveUp { totals.pointee.gaveUp = true }
     }
 
-    /// The report of every row folded so far, equal to ``RetentionReport/init(_:options:)`` over a ledger of them
+    /// The report of every row folded so far, equal to ``RetentionReport/init(_:options:)-(OrderLedger,_)`` over a ledger of them
     /// (`currency`: the ledger's); `nil` when the fold gave up or holds no row.
     /// - Throws: ``MetricError`` as the report does.
     package func report(currency: Currency?) throws -> RetentionReport? {

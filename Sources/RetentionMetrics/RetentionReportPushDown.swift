@@ -52,7 +52,7 @@ extension RetentionReport {
     ///
     /// - Returns: The window, the activity window in seconds, the as-of day, and the end of the cohort range (the
     ///   start of the period after the as-of day's).
-    /// - Throws: ``MetricError`` for an empty window or `activeWithin <= 0`, as ``init(_:options:)`` does.
+    /// - Throws: ``MetricError`` for an empty window or `activeWithin <= 0`, as ``init(_:options:)-(OrderLedger,_)`` does.
     public static func pushDownRanges(dataRange: ClosedRange<Int64>?, options: Options) throws -> (
         window: Range<Timestamp>, activeWithin: Int64, asOf: CivilDate?, cohortEnd: Timestamp?
     ) {
@@ -74,7 +74,7 @@ extension RetentionReport {
         return (window, activeWithin, asOf, cohortEnd)
     }
 
-    /// The report from pushed-down inputs; equal to ``init(_:options:)`` over the same orders in every field but
+    /// The report from pushed-down inputs; equal to ``init(_:options:)-(OrderLedger,_)`` over the same orders in every field but
     /// ``revenueByPeriod``, which needs each order's period and is left empty.
     ///
     /// ```swift

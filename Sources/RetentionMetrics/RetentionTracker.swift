@@ -332,8 +332,8 @@ public struct RetentionTracker: Sendable {
     /// ```
     ///
     /// - Parameter options: What to compute (time zone, window, cohort unit, RFM bins...).
-    /// - Returns: The same value ``RetentionReport/init(_:options:)`` returns for a ledger of the same orders.
-    /// - Throws: ``MetricError`` for invalid options, as ``RetentionReport/init(_:options:)``.
+    /// - Returns: The same value ``RetentionReport/init(_:options:)-(OrderLedger,_)`` returns for a ledger of the same orders.
+    /// - Throws: ``MetricError`` for invalid options, as ``RetentionReport/init(_:options:)-(OrderLedger,_)``.
     /// - Complexity: O(*c* + *p*²) from the live state when a live tracker answers `options` (same calendar,
     ///   cohort unit and refund policy, no window or activity window, `.share` binning, no as-of day before the last
     ///   order's); otherwise O(*n* + *c*): one pass over the orders, one over the customers.

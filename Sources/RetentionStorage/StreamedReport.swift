@@ -30,7 +30,7 @@ extension RetentionReport {
     ///   - options: The report's options.
     /// - Returns: The report and the load report (rows read, orders loaded, skipped rows and their errors).
     /// - Throws: ``InputError`` as ``CSVOrderReader/loadLedger(path:options:)`` does; ``MetricError`` as
-    ///   ``RetentionReport/init(_:options:)`` does.
+    ///   ``RetentionReport/init(_:options:)-(OrderLedger,_)`` does.
     /// - Complexity: O(*n*) time for *n* orders; memory O(*c*) for *c* customers on the one-pass path (64 bytes
     ///   each, plus two 8 MiB blocks), O(*n*) on the fallback.
     public static func streamed(
