@@ -1,11 +1,11 @@
 import Dispatch
 
 /// An ``OrderLedger`` with its timestamps and amounts also laid out customer by customer: an index, built once in
-/// O(*n*), that every later report reads sequentially.
+/// O(*n* + *c*), that every later report reads sequentially.
 ///
 /// A ledger keeps its rows in append order, so a report over it visits each customer's state in random order: on
-/// millions of customers that is a cache miss per row. Grouped, the rows of one customer are adjacent, the
-/// report keeps one customer's state in a register-sized buffer at a time and never builds a state per customer.
+/// millions of customers that is a cache miss per row. Grouped, the rows of one customer are adjacent, and the
+/// report keeps one customer's state at a time (on the stack) instead of an array of states.
 /// Build it when the same orders are reported on more than once (a server answering reports with different
 /// windows, zones or cohort units); for a single report, the report over the ledger itself costs about as much as
 /// building the index.
