@@ -213,11 +213,10 @@ private func groupedPass(
                                     bounds: bounds, extra: extra, eligibleAmounts: eligible, sums: &sums)
                                 lastDay = state.lastKey != lastKey ? day : lastDay
                             }
-                            let finished = state
-                            fold.add(finished, customer: customer, extra: extra, lastDay: lastDay)
-                            guard finished.flags & KernelFlags.irregular != 0 else { continue }
+                            fold.add(state, customer: customer, extra: extra, lastDay: lastDay)
+                            guard state.flags & KernelFlags.irregular != 0 else { continue }
                             // A customer without purchases has key 0: `first` is past every period.
-                            let first = periodCount - Int(finished.firstPeriodKey)
+                            let first = periodCount - Int(state.firstPeriodKey)
                             for row in rows {
                                 let instant = timestamps[row]
                                 let amount = amounts[row]

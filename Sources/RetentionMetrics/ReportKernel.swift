@@ -778,17 +778,7 @@ struct CustomerPass {
     /// Larger purchase counts, one entry per purchaser.
     var largeFrequencies: [Int64] = []
     /// Purchasers by ``logBucket(_:)`` of their money (65,536 entries).
-    var monetaryBuckets = [Int](repeating: 0, count: 65_536)
-
-    init(periodCount: Int, width: Int, localDays: Int) {
-        newRevenue = [Int64](repeating: 0, count: periodCount)
-        newCounts = [Int](repeating: 0, count: periodCount)
-        returningCounts = newCounts
-        cohortSizes = [Int](repeating: 0, count: width)
-        cohortActive = [Int](repeating: 0, count: width * width)
-        lastDays = [Int](repeating: 0, count: localDays)
-        frequencies = [Int](repeating: 0, count: kernelFrequencyCap)
-    }
+    var monetaryBuckets: [Int]
 
     /// Adds the pass over other customers.
     mutating func merge(_ other: CustomerPass) {
@@ -818,8 +808,9 @@ struct CustomerPass {
 }
 
 /// Segment sizes of the RFM scores (`.share` binning), as ``RFMSegmentation/sizes(of:)`` counts them: recency and
-/// frequency cut points from the pass's histograms, monetary ones by bucket selection over `monetary`, then one
-/// pass over the purchasers' columns (split between `workers`) that scores each purchaser from tables.
+/// frequency cut points from the pass's histograms, monetary ones by bucket selection over the purchasers' money
+/// (counted in the pass's `monetaryBuckets`), then one pass over the purchasers' columns (split between `workers`)
+/// that scores each purchaser from tables.
 private func kernelSegments(
     _ purchasers: PurchaserColumns, pass: CustomerPass, mapper: PeriodMapper, asOfDay: Int64, bins: Int,
     segmentation: RFMSegmentation, workers: Int
@@ -1201,24 +1192,22 @@ struct CustomerFold {
 
     /// The pass's totals; releases the tables.
     func finish() -> CustomerPass {
-        var pass = CustomerPass(periodCount: bounds.periodCount, width: width, localDays: lastDays.count)
+        // Flags with the irregular bit (64) fold onto the 64 the report counts.
+        var flagTotals = [Int](repeating: 0, count: 64)
+        var irregularCustomers = 0
         for flags in 0..<128 {
-            pass.flagCounts[flags & 0x3F] += flagCounts[flags]
-            if flags & Int(KernelFlags.irregular) != 0 { pass.irregularCustomers += flagCounts[flags] }
+            flagTotals[flags & 0x3F] += flagCounts[flags]
+            if flags & Int(KernelFlags.irregular) != 0 { irregularCustomers += flagCounts[flags] }
         }
-        pass.firstPurchases = firstPurchases
-        pass.firstAmount = firstAmount
-        pass.firstPurchasePeriod = firstPeriod == .max ? nil : firstPeriod
-        pass.newRevenue = Array(newRevenue.prefix(bounds.periodCount))
-        pass.newCounts = Array(newCounts.prefix(bounds.periodCount))
-        pass.returningCounts = Array(returningCounts.prefix(bounds.periodCount))
-        pass.cohortSizes = Array(cohortSizes.prefix(width))
-        pass.cohortActive = Array(cohortActive.prefix(width * width))
-        pass.lastDays = Array(lastDays)
-        pass.frequencies = Array(frequencies)
-        pass.largeFrequencies = largeFrequencies
-        pass.monetaryBuckets = monetaryBuckets.map { Int($0) }
-        pass.purchasers = purchasers
+        let pass = CustomerPass(
+            flagCounts: flagTotals, firstPurchases: firstPurchases, firstAmount: firstAmount,
+            irregularCustomers: irregularCustomers, firstPurchasePeriod: firstPeriod == .max ? nil : firstPeriod,
+            newRevenue: Array(newRevenue.prefix(bounds.periodCount)),
+            newCounts: Array(newCounts.prefix(bounds.periodCount)),
+            returningCounts: Array(returningCounts.prefix(bounds.periodCount)),
+            cohortSizes: Array(cohortSizes.prefix(width)), cohortActive: Array(cohortActive.prefix(width * width)),
+            purchasers: purchasers, lastDays: Array(lastDays), frequencies: Array(frequencies),
+            largeFrequencies: largeFrequencies, monetaryBuckets: monetaryBuckets.map { Int($0) })
         for buffer in [flagCounts, newCounts, returningCounts, cohortSizes, cohortActive, lastDays, frequencies] {
             buffer.deallocate()
         }
