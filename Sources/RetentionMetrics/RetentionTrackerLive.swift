@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+internal import CRetentionPrefetch
 import Dispatch
 
 // The incremental state behind `RetentionTracker(live:)`: per-customer state updated on every record, plus running
@@ -46,55 +54,164 @@ struct OffsetSeries: Sendable {
     }
 }
 
-/// One customer's incremental state (the kernel's `KernelCustomer` for an as-of day after every order), without
-/// the RFM part (``LiveRFM``, kept apart so that the report's passes read 16 bytes per customer): 40 bytes.
+/// One customer's incremental state: everything the live report needs of the customer, in one 64-byte cache line
+/// (``LiveCustomerStore`` aligns them), so that recording an order touches one line of per-customer memory. The
+/// all-zero value is a customer without rows, so fresh zeroed memory needs no initialising pass.
 struct LiveCustomer: Sendable {
-    /// Earliest and latest purchase instants, `Int64.max` / `Int64.min` without purchases.
-    var firstInstant: Int64 = .max
-    var lastInstant: Int64 = .min
-    /// Bit k: a purchase in period `firstPeriod + k` (k < 64; later periods live in `LiveState.farPeriods`).
-    var bits: UInt64 = 0
-    /// Absolute period index of the first purchase, `Int64.max` without purchases.
-    var firstPeriod: Int64 = .max
-    /// The customer's latest row (rows are chained through `LiveState.previousRow`), -1 without rows.
-    var lastRow: Int32 = -1
-}
-
-/// One customer's RFM inputs: 16 bytes.
-struct LiveRFM: Sendable {
-    /// RFM monetary: purchases, plus refunds under `.net`.
-    var amount: Int64 = 0
-    /// Local day of the last purchase, relative to `LiveState.dayOrigin`.
-    var lastDay: Int32 = 0
-    var purchases: Int32 = 0
-}
-
-/// A customer's state recomputed from its rows (the exact path for out-of-order arrivals).
-private struct RecomputedCustomer {
-    var state = LiveCustomer()
-    var rfm = LiveRFM()
-    /// Number and sum of the purchases at the first instant.
-    var firstCount: Int64 = 0
-    var firstAmount: Int64 = 0
+    /// The earliest purchase instant, and the sum and number of the purchases at it (when `purchases > 0`).
+    var firstInstant: Int64 = 0
+    var firstInstantAmount: Int64 = 0
     /// Eligible amounts (purchases, plus refunds under `.net`) in the first purchase period.
     var firstPeriodAmount: Int64 = 0
-    var periods: [Int64] = []
-    var excluded: [(period: Int64, amount: Int64)] = []
+    /// Bit k: a purchase in period `firstPeriod + k` (k < 64; later periods live in `LiveState.farPeriods`).
+    var bits: UInt64 = 0
+    /// RFM monetary: purchases, plus refunds under `.net`.
+    var amount: Int64 = 0
+    /// Absolute period index of the first purchase (when `purchases > 0`).
+    var firstPeriod: Int32 = 0
+    /// Local day of the last purchase, relative to `LiveState.dayOrigin` (when `purchases > 0`).
+    var lastDay: Int32 = 0
+    var purchases: Int32 = 0
+    var firstCount: Int32 = 0
+    /// ``LiveState/earlyRefundsFlag`` and ``LiveState/farPeriodsFlag``.
+    var flags: UInt32 = 0
+    var reserved: UInt32 = 0
+}
+
+/// The live customers: zero-filled, 64-byte-aligned memory (one ``LiveCustomer`` a cache line). A store never
+/// grows in place: ``LiveState`` replaces it by a larger copy, and copies it before writing when it is shared (a
+/// copied tracker), so a store is only ever written while one state holds it.
+final class LiveCustomerStore: @unchecked Sendable {
+    let base: UnsafeMutablePointer<LiveCustomer>
+    let capacity: Int
+    var count = 0
+    /// Whether `base` now belongs to a grown store (see ``grown(capacity:)``).
+    private var handedOver = false
+
+    init(capacity: Int) {
+        self.capacity = Swift.max(capacity, 1_024)
+        base = Self.allocate(self.capacity)
+    }
+
+    private init(base: UnsafeMutablePointer<LiveCustomer>, capacity: Int, count: Int) {
+        self.base = base
+        self.capacity = capacity
+        self.count = count
+    }
+
+    /// A copy with room for `capacity` customers.
+    func copy(capacity: Int) -> LiveCustomerStore {
+        let result = LiveCustomerStore(capacity: Swift.max(capacity, count))
+        result.base.update(from: base, count: count)
+        result.count = count
+        return result
+    }
+
+    /// This store's customers with room for `capacity` (more) customers; this store must not be used again. On
+    /// Linux the mapping grows in place or moves (`mremap`): no copy, and the pages already touched are kept.
+    func grown(capacity: Int) -> LiveCustomerStore {
+        #if os(Linux)
+            let stride = MemoryLayout<LiveCustomer>.stride
+            let memory = retention_remap(UnsafeMutableRawPointer(base), self.capacity * stride, capacity * stride)
+            if let memory, memory != UnsafeMutableRawPointer(bitPattern: -1) {
+                if capacity * stride >= 8 << 20 { _ = madvise(memory, capacity * stride, Int32(MADV_HUGEPAGE)) }
+                handedOver = true
+                return LiveCustomerStore(
+                    base: memory.bindMemory(to: LiveCustomer.self, capacity: capacity), capacity: capacity,
+                    count: count)
+            }
+        #endif
+        return copy(capacity: capacity)
+    }
+
+    deinit {
+        guard !handedOver else { return }
+        #if os(Linux)
+            _ = munmap(UnsafeMutableRawPointer(base), capacity * MemoryLayout<LiveCustomer>.stride)
+        #else
+            UnsafeMutableRawPointer(base).deallocate()
+        #endif
+    }
+
+    private static func allocate(_ count: Int) -> UnsafeMutablePointer<LiveCustomer> {
+        let bytes = count * MemoryLayout<LiveCustomer>.stride
+        #if os(Linux)
+            // Fresh pages: zeroed by the kernel on first touch, page-aligned, transparent huge pages when large.
+            guard let memory = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
+                memory != UnsafeMutableRawPointer(bitPattern: -1)
+            else { fatalError("RetentionTracker: cannot map \(bytes) bytes of customer state") }
+            if bytes >= 8 << 20 { _ = madvise(memory, bytes, Int32(MADV_HUGEPAGE)) }
+        #else
+            let memory = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+            memory.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
+        #endif
+        return memory.bindMemory(to: LiveCustomer.self, capacity: count)
+    }
+}
+
+/// Active customers by cohort period, then by offset from it: rows indexed from `base`, growing on both sides.
+struct CohortGrid: Sendable {
+    private(set) var base: Int64 = 0
+    private var rows: [[Int64]] = []
+
+    /// The actives of `cohort` by offset (shorter than the table when later offsets are zero).
+    subscript(cohort: Int64) -> [Int64] {
+        let slot = cohort - base
+        return slot >= 0 && slot < Int64(rows.count) ? rows[Int(slot)] : []
+    }
+
+    @inline(__always)
+    mutating func add(cohort: Int64, offset: Int64, _ delta: Int64) {
+        var slot = cohort &- base
+        if slot < 0 || slot >= Int64(rows.count) {
+            grow(toCover: cohort)
+            slot = cohort - base
+        }
+        rows[Int(slot)].add(at: Int(offset), delta)
+    }
+
+    private mutating func grow(toCover cohort: Int64) {
+        if rows.isEmpty {
+            base = cohort
+            rows = [[]]
+        } else if cohort < base {
+            let extra = Int(Swift.max(base - cohort, Int64(rows.count)))
+            rows.insert(contentsOf: repeatElement([], count: extra), at: 0)
+            base -= Int64(extra)
+        } else {
+            let needed = Int(cohort - base) + 1
+            rows.append(contentsOf: repeatElement([], count: Swift.max(needed - rows.count, rows.count)))
+        }
+    }
+}
+
+/// A refund (under `.net`) in a period before its customer's first purchase period, or of a customer without
+/// purchases: excluded from the revenue split until the first purchase period moves to or before it.
+struct EarlyRefund: Sendable {
+    var period: Int64
+    var amount: Int64
 }
 
 /// The running aggregates for one fixed calendar, cohort unit and refund policy.
+///
+/// Every order updates its customer's ``LiveCustomer`` and the aggregates in O(1), whatever the arrival order:
+/// a purchase older than its customer's first one moves the customer's first instant (the spend-uplift split) or
+/// its cohort (sizes, actives, the old first period's revenue turned returning, refunds no longer before the
+/// first period) by the difference, without reading the customer's other orders.
 struct LiveState: Sendable {
     let calendar: PeriodCalendar
     let unit: PeriodUnit
     let net: Bool
 
+    static let earlyRefundsFlag: UInt32 = 1
+    static let farPeriodsFlag: UInt32 = 2
+
     // Per customer.
-    var customers: [LiveCustomer] = []
-    var rfm: [LiveRFM] = []
+    private(set) var store = LiveCustomerStore(capacity: 1_024)
     /// Periods at offset >= 64 from a customer's first period.
     var farPeriods: [Int32: Set<Int64>] = [:]
-    /// Per row: the same customer's previous row, -1 for none.
-    var previousRow: [Int32] = []
+    /// Refunds in periods before a customer's first purchase period (see ``EarlyRefund``).
+    var earlyRefunds: [Int32: [EarlyRefund]] = [:]
 
     // Totals over every row.
     var minInstant: Int64 = .max
@@ -114,6 +231,9 @@ struct LiveState: Sendable {
     /// Customers by number of purchases / by local day of the last purchase (RFM cut points without sorting).
     var frequencyHistogram = OffsetSeries()
     var lastDayHistogram = OffsetSeries()
+    /// Purchasers by ``logBucket(_:)`` of their RFM monetary value (65,536 buckets): the report's monetary cut
+    /// points need only the customers in the few buckets that hold a wanted rank.
+    var monetaryBuckets = [Int32](repeating: 0, count: 65_536)
 
     // Per period.
     var eligible = OffsetSeries()
@@ -123,26 +243,28 @@ struct LiveState: Sendable {
     var cohortSizes = OffsetSeries()
     var returningCounts = OffsetSeries()
     /// Active customers by cohort period, then by offset from it.
-    var cohortActive: [Int64: [Int64]] = [:]
+    var cohortActive = CohortGrid()
 
-    // Local day and period of the last instants seen (orders arrive roughly in time order).
-    private var cachedUTCDay: Int64 = .min
-    private var cachedOffset: Int64 = 0
-    private var cachedLocalDay: Int64 = .min
-    private var cachedPeriod: Int64 = 0
+    // Local days and periods without a calendar call per order: UTC days whose offset is the same all day, by
+    // UTC day modulo 1,024 (-> the offset), and local days by local day modulo 1,024 (-> the period).
+    private var offsetDays = [Int64](repeating: .min, count: 1_024)
+    private var offsets = [Int64](repeating: 0, count: 1_024)
+    private var periodDays = [Int64](repeating: .min, count: 1_024)
+    private var periods = [Int64](repeating: 0, count: 1_024)
     /// Local days further than this from the first one make the live state give up (the report then reads the
     /// columns), so that the per-day histogram stays small.
     private var dayBounds: ClosedRange<Int64>?
     /// The first local day seen (the center of `dayBounds`).
     private(set) var dayOrigin: Int64 = 0
-    /// Where ``touch(_:)`` leaves its sum, so that its loads are not optimised away.
-    private var touched: Int32 = 0
 
     init(calendar: PeriodCalendar, unit: PeriodUnit, refunds: RefundPolicy) {
         self.calendar = calendar
         self.unit = unit
         self.net = refunds == .net
     }
+
+    /// Customers (with or without rows).
+    var customerCount: Int { store.count }
 
     /// Whether `options` asks for exactly what this state answers.
     func answers(_ options: RetentionReport.Options) -> Bool {
@@ -156,246 +278,245 @@ struct LiveState: Sendable {
         return true
     }
 
-    /// The local day and period of `instant`.
+    /// The local day and period of `instant`; `nil` when the day is out of `dayBounds`.
     @inline(__always)
     private mutating func dayAndPeriod(_ instant: Int64) -> (day: Int64, period: Int64)? {
         let utcDay = floorDiv(instant, 86_400)
+        let slot = Int(UInt64(bitPattern: utcDay) & 1_023)
         let day: Int64
-        if utcDay == cachedUTCDay {
-            day = floorDiv(instant + cachedOffset, 86_400)
+        if offsetDays[slot] == utcDay {
+            day = floorDiv(instant + offsets[slot], 86_400)
         } else {
-            let low = calendar.utcOffset(at: utcDay * 86_400)
-            let high = calendar.utcOffset(at: utcDay * 86_400 + 86_399)
-            if low == high && calendar.utcOffset(at: utcDay * 86_400 + 43_200) == low {
-                cachedUTCDay = utcDay
-                cachedOffset = low
+            let start = utcDay * 86_400
+            let low = calendar.utcOffset(at: start)
+            if low == calendar.utcOffset(at: start + 86_399) && calendar.utcOffset(at: start + 43_200) == low {
+                offsetDays[slot] = utcDay
+                offsets[slot] = low
             }
             day = calendar.localDayNumber(of: instant)
         }
-        if day != cachedLocalDay {
-            if let dayBounds {
-                guard dayBounds.contains(day) else { return nil }
-            } else {
-                dayBounds = (day - 1_000_000)...(day + 1_000_000)
-                dayOrigin = day
-            }
-            cachedLocalDay = day
-            cachedPeriod = Period.index(unit: unit, daysSince1970: day)
+        let daySlot = Int(UInt64(bitPattern: day) & 1_023)
+        if periodDays[daySlot] == day { return (day, periods[daySlot]) }
+        if let dayBounds {
+            guard dayBounds.contains(day) else { return nil }
+        } else {
+            dayBounds = (day - 1_000_000)...(day + 1_000_000)
+            dayOrigin = day
         }
-        return (day, cachedPeriod)
+        let period = Period.index(unit: unit, daysSince1970: day)
+        periodDays[daySlot] = day
+        periods[daySlot] = period
+        return (day, period)
     }
 
-    /// Loads the states of `numbers` (a batch about to be recorded) in one go, so that their cache misses overlap.
-    mutating func touch(_ numbers: UnsafeBufferPointer<Int32>) {
-        var sum: Int32 = 0
-        customers.withUnsafeBufferPointer { customers in
-            rfm.withUnsafeBufferPointer { rfm in
-                for number in numbers where number >= 0 {
-                    sum &+= customers[Int(number)].lastRow &+ rfm[Int(number)].purchases
-                }
-            }
-        }
-        touched = sum
+    /// Asks for the states of `numbers` (a batch about to be recorded) in one go, so that their cache misses
+    /// overlap instead of following one another.
+    func touch(_ numbers: UnsafeBufferPointer<Int32>) {
+        let base = store.base
+        for number in numbers where number >= 0 { retention_prefetch_for_write(base + Int(number)) }
     }
 
     /// Adds a customer number (no rows yet).
     mutating func addCustomer() {
-        customers.append(LiveCustomer())
-        rfm.append(LiveRFM())
+        if !isKnownUniquelyReferenced(&store) {
+            store = store.copy(capacity: store.count == store.capacity ? store.capacity * 2 : store.capacity)
+        } else if store.count == store.capacity {
+            store = store.grown(capacity: store.capacity * 2)
+        }
+        store.count += 1
     }
 
-    /// Records row `row` (already in the columns) of customer `customer`; `false` when the live state cannot hold
-    /// it (an instant over a million days from the first), and must be dropped.
-    mutating func record(
-        row: Int32, customer: Int32, instant: Int64, amount: Int64, timestamps: [Int64], amounts: [Int64]
-    ) -> Bool {
+    /// Records an order (already in the tracker's columns) of customer `customer`; `false` when the live state
+    /// cannot hold it (an instant over a million days from the first), and must be dropped.
+    mutating func record(customer: Int32, instant: Int64, amount: Int64) -> Bool {
         guard let (day, period) = dayAndPeriod(instant) else { return false }
-        let c = Int(customer)
-        let previous = customers[c].lastRow
-        minInstant = min(minInstant, instant)
-        maxInstant = max(maxInstant, instant)
+        if !isKnownUniquelyReferenced(&store) { store = store.copy(capacity: store.capacity) }
+        let state = store.base + Int(customer)
+        minInstant = Swift.min(minInstant, instant)
+        maxInstant = Swift.max(maxInstant, instant)
         if amount >= 0 {
             purchases += 1
             purchaseAmount += amount
             revenue += amount
             eligible.add(period, amount)
-            minPurchasePeriod = min(minPurchasePeriod, period)
-            maxPurchasePeriod = max(maxPurchasePeriod, period)
-            let state = customers[c]
-            if previous >= 0 && instant < state.firstInstant {
-                // Out of order (earlier than the first purchase), or the first purchase after refunds: recompute.
-                apply(recompute(customer, timestamps: timestamps, amounts: amounts), customer: customer, sign: -1)
-                link(row: row, customer: c, previous: previous)
-                apply(recompute(customer, timestamps: timestamps, amounts: amounts), customer: customer, sign: 1)
-                return true
-            }
-            link(row: row, customer: c, previous: previous)
-            if state.firstInstant == .max {
-                recordFirstPurchase(customer: c, instant: instant, amount: amount, day: day, period: period)
+            minPurchasePeriod = Swift.min(minPurchasePeriod, period)
+            maxPurchasePeriod = Swift.max(maxPurchasePeriod, period)
+            if state.pointee.purchases == 0 {
+                recordFirstPurchase(state, customer: customer, instant: instant, amount: amount, day: day, period: period)
             } else {
-                recordRepeat(customer: c, instant: instant, amount: amount, day: day, period: period)
+                recordRepeat(state, customer: customer, instant: instant, amount: amount, day: day, period: period)
             }
             return true
         }
-        link(row: row, customer: c, previous: previous)
         guard net else { return true }
         revenue += amount
         eligible.add(period, amount)
-        rfm[c].amount += amount
-        let first = customers[c].firstPeriod
-        if period == first {
-            newRevenue.add(period, amount)
-        } else if period < first {
+        if state.pointee.purchases > 0 { moveMonetary(from: state.pointee.amount, to: state.pointee.amount + amount) }
+        state.pointee.amount += amount
+        if state.pointee.purchases == 0 || period < Int64(state.pointee.firstPeriod) {
             excluded.add(period, amount)
+            earlyRefunds[customer, default: []].append(EarlyRefund(period: period, amount: amount))
+            state.pointee.flags |= Self.earlyRefundsFlag
+        } else if period == Int64(state.pointee.firstPeriod) {
+            newRevenue.add(period, amount)
+            state.pointee.firstPeriodAmount += amount
         }
         return true
     }
 
+    /// A purchaser's monetary value changed from `old` to `new`.
     @inline(__always)
-    private mutating func link(row: Int32, customer c: Int, previous: Int32) {
-        previousRow.append(previous)
-        customers[c].lastRow = row
+    private mutating func moveMonetary(from old: Int64, to new: Int64) {
+        let from = logBucket(old)
+        let to = logBucket(new)
+        guard from != to else { return }
+        monetaryBuckets.withUnsafeMutableBufferPointer { buckets in
+            buckets[from] &-= 1
+            buckets[to] &+= 1
+        }
     }
 
     private mutating func recordFirstPurchase(
-        customer c: Int, instant: Int64, amount: Int64, day: Int64, period: Int64
+        _ state: UnsafeMutablePointer<LiveCustomer>, customer: Int32, instant: Int64, amount: Int64, day: Int64,
+        period: Int64
     ) {
-        customers.withUnsafeMutableBufferPointer { states in
-            states[c].firstInstant = instant
-            states[c].lastInstant = instant
-            states[c].firstPeriod = period
-            states[c].bits = 1
-        }
-        rfm[c] = LiveRFM(amount: amount, lastDay: Int32(day - dayOrigin), purchases: 1)
+        state.pointee.firstInstant = instant
+        state.pointee.firstInstantAmount = amount
+        state.pointee.firstCount = 1
+        state.pointee.firstPeriod = Int32(period)
+        state.pointee.firstPeriodAmount = amount
+        state.pointee.bits = 1
+        state.pointee.lastDay = Int32(day - dayOrigin)
+        state.pointee.purchases = 1
+        state.pointee.amount += amount
+        monetaryBuckets[logBucket(state.pointee.amount)] += 1
         purchasers += 1
         firstPurchases += 1
         firstAmount += amount
         frequencyHistogram.add(1, 1)
         lastDayHistogram.add(day, 1)
         cohortSizes.add(period, 1)
-        addActive(cohort: period, offset: 0, 1)
+        cohortActive.add(cohort: period, offset: 0, 1)
         newRevenue.add(period, amount)
+        if state.pointee.flags & Self.earlyRefundsFlag != 0 { settleEarlyRefunds(state, customer: customer) }
     }
 
-    private mutating func recordRepeat(customer c: Int, instant: Int64, amount: Int64, day: Int64, period: Int64) {
-        var state = customers[c]
-        if instant == state.firstInstant {
-            firstPurchases += 1
-            firstAmount += amount
-        }
-        var entry = rfm[c]
-        let count = Int64(entry.purchases)
-        entry.purchases += 1
+    private mutating func recordRepeat(
+        _ pointer: UnsafeMutablePointer<LiveCustomer>, customer: Int32, instant: Int64, amount: Int64, day: Int64,
+        period: Int64
+    ) {
+        var state = pointer.pointee
+        let count = Int64(state.purchases)
+        state.purchases += 1
         frequencyHistogram.add(count, -1)
         frequencyHistogram.add(count + 1, 1)
         if count == 1 { repeaters += 1 }
-        entry.amount += amount
-        if instant > state.lastInstant {
-            state.lastInstant = instant
-            let relative = Int32(day - dayOrigin)
-            if relative != entry.lastDay {
-                lastDayHistogram.add(Int64(entry.lastDay) + dayOrigin, -1)
-                lastDayHistogram.add(day, 1)
-                entry.lastDay = relative
-            }
+        moveMonetary(from: state.amount, to: state.amount + amount)
+        state.amount += amount
+        let relative = Int32(day - dayOrigin)
+        if relative > state.lastDay {
+            lastDayHistogram.add(Int64(state.lastDay) + dayOrigin, -1)
+            lastDayHistogram.add(day, 1)
+            state.lastDay = relative
         }
-        rfm[c] = entry
-        let offset = period - state.firstPeriod
+        if instant < state.firstInstant {
+            firstPurchases -= Int(state.firstCount) - 1
+            firstAmount += amount - state.firstInstantAmount
+            state.firstInstant = instant
+            state.firstCount = 1
+            state.firstInstantAmount = amount
+        } else if instant == state.firstInstant {
+            state.firstCount += 1
+            state.firstInstantAmount += amount
+            firstPurchases += 1
+            firstAmount += amount
+        }
+        let first = Int64(state.firstPeriod)
+        if period < first {
+            pointer.pointee = state
+            moveCohort(pointer, customer: customer, to: period)
+            pointer.pointee.firstPeriodAmount += amount
+            newRevenue.add(period, amount)
+            return
+        }
+        let offset = period - first
         if offset == 0 {
             newRevenue.add(period, amount)
+            state.firstPeriodAmount += amount
         } else if offset < 64 {
             if state.bits & (1 << UInt64(offset)) == 0 {
                 state.bits |= 1 << UInt64(offset)
                 returningCounts.add(period, 1)
-                addActive(cohort: state.firstPeriod, offset: offset, 1)
+                cohortActive.add(cohort: first, offset: offset, 1)
             }
-        } else if farPeriods[Int32(c), default: []].insert(period).inserted {
+        } else if farPeriods[customer, default: []].insert(period).inserted {
+            state.flags |= Self.farPeriodsFlag
             returningCounts.add(period, 1)
-            addActive(cohort: state.firstPeriod, offset: offset, 1)
+            cohortActive.add(cohort: first, offset: offset, 1)
         }
-        customers[c] = state
+        pointer.pointee = state
     }
 
-    @inline(__always)
-    private mutating func addActive(cohort: Int64, offset: Int64, _ delta: Int64) {
-        let slot = Int(offset)
-        cohortActive[cohort, default: []].add(at: slot, delta)
+    /// Moves a customer's first purchase period back to `period` (a purchase older than its first period arrived):
+    /// the customer leaves its cohort for the earlier one, its old first period becomes a returning period (its
+    /// revenue returning revenue), its activity shifts by the difference, and refunds no longer before its first
+    /// period are settled. The new first period's own amounts are the caller's to add.
+    private mutating func moveCohort(_ pointer: UnsafeMutablePointer<LiveCustomer>, customer: Int32, to period: Int64)
+    {
+        var state = pointer.pointee
+        let old = Int64(state.firstPeriod)
+        let shift = old - period
+        cohortSizes.add(old, -1)
+        cohortSizes.add(period, 1)
+        newRevenue.add(old, -state.firstPeriodAmount)
+        returningCounts.add(old, 1)
+        if state.flags & Self.farPeriodsFlag != 0, let far = farPeriods[customer] {
+            for active in far {
+                cohortActive.add(cohort: old, offset: active - old, -1)
+                cohortActive.add(cohort: period, offset: active - period, 1)
+            }
+        }
+        var bits = state.bits
+        var moved: UInt64 = 1
+        while bits != 0 {
+            let offset = Int64(bits.trailingZeroBitCount)
+            bits &= bits &- 1
+            cohortActive.add(cohort: old, offset: offset, -1)
+            cohortActive.add(cohort: period, offset: offset + shift, 1)
+            if offset + shift < 64 {
+                moved |= 1 << UInt64(offset + shift)
+            } else {
+                farPeriods[customer, default: []].insert(old + offset)
+                state.flags |= Self.farPeriodsFlag
+            }
+        }
+        cohortActive.add(cohort: period, offset: 0, 1)
+        state.bits = moved
+        state.firstPeriod = Int32(period)
+        state.firstPeriodAmount = 0
+        pointer.pointee = state
+        if state.flags & Self.earlyRefundsFlag != 0 { settleEarlyRefunds(pointer, customer: customer) }
     }
 
-    /// The customer's state from its rows.
-    private func recompute(_ customer: Int32, timestamps: [Int64], amounts: [Int64]) -> RecomputedCustomer {
-        var result = RecomputedCustomer()
-        var rows: [(instant: Int64, amount: Int64, day: Int64, period: Int64)] = []
-        var row = customers[Int(customer)].lastRow
-        while row >= 0 {
-            let instant = timestamps[Int(row)]
-            let day = calendar.localDayNumber(of: instant)
-            rows.append((instant, amounts[Int(row)], day, Period.index(unit: unit, daysSince1970: day)))
-            row = previousRow[Int(row)]
-        }
-        result.state.lastRow = customers[Int(customer)].lastRow
-        var state = result.state
-        var periods = Set<Int64>()
-        for entry in rows where entry.amount >= 0 {
-            result.rfm.purchases += 1
-            if entry.instant < state.firstInstant {
-                state.firstInstant = entry.instant
-                result.firstCount = 1
-                result.firstAmount = entry.amount
-            } else if entry.instant == state.firstInstant {
-                result.firstCount += 1
-                result.firstAmount += entry.amount
+    /// Refunds of the customer that are no longer before its first purchase period: out of `excluded`, and those
+    /// in the first period into the new-customer revenue.
+    private mutating func settleEarlyRefunds(_ state: UnsafeMutablePointer<LiveCustomer>, customer: Int32) {
+        guard let refunds = earlyRefunds[customer] else { return }
+        let first = Int64(state.pointee.firstPeriod)
+        var kept: [EarlyRefund] = []
+        for refund in refunds {
+            if refund.period < first {
+                kept.append(refund)
+                continue
             }
-            if entry.instant > state.lastInstant {
-                state.lastInstant = entry.instant
-                result.rfm.lastDay = Int32(entry.day - dayOrigin)
-            }
-            state.firstPeriod = min(state.firstPeriod, entry.period)
-            periods.insert(entry.period)
-        }
-        for entry in rows where entry.amount >= 0 || net {
-            result.rfm.amount += entry.amount
-            if entry.period == state.firstPeriod {
-                result.firstPeriodAmount += entry.amount
-            } else if entry.period < state.firstPeriod {
-                result.excluded.append((entry.period, entry.amount))
+            excluded.add(refund.period, -refund.amount)
+            if refund.period == first {
+                newRevenue.add(first, refund.amount)
+                state.pointee.firstPeriodAmount += refund.amount
             }
         }
-        result.periods = periods.sorted()
-        for period in result.periods where period - state.firstPeriod < 64 {
-            state.bits |= 1 << UInt64(period - state.firstPeriod)
-        }
-        result.state = state
-        return result
-    }
-
-    /// Adds (`sign` 1) or removes (`sign` -1) a recomputed customer's contribution to the aggregates; adding also
-    /// stores its state.
-    private mutating func apply(_ customer: RecomputedCustomer, customer number: Int32, sign: Int64) {
-        let c = Int(number)
-        let state = customer.state
-        for (period, amount) in customer.excluded { excluded.add(period, sign * amount) }
-        if sign > 0 {
-            customers[c] = state
-            rfm[c] = customer.rfm
-            let far = customer.periods.filter { $0 - state.firstPeriod >= 64 }
-            farPeriods[number] = far.isEmpty ? nil : Set(far)
-        }
-        let purchases = customer.rfm.purchases
-        guard purchases > 0 else { return }
-        let first = state.firstPeriod
-        purchasers += Int(sign)
-        if purchases >= 2 { repeaters += Int(sign) }
-        firstPurchases += Int(sign) * Int(customer.firstCount)
-        firstAmount += sign * customer.firstAmount
-        frequencyHistogram.add(Int64(purchases), sign)
-        lastDayHistogram.add(Int64(customer.rfm.lastDay) + dayOrigin, sign)
-        cohortSizes.add(first, sign)
-        newRevenue.add(first, sign * customer.firstPeriodAmount)
-        for period in customer.periods {
-            if period != first { returningCounts.add(period, sign) }
-            addActive(cohort: first, offset: period - first, sign)
-        }
+        earlyRefunds[customer] = kept.isEmpty ? nil : kept
+        if kept.isEmpty { state.pointee.flags &= ~Self.earlyRefundsFlag }
     }
 }
 
@@ -461,7 +582,7 @@ extension RetentionReport {
             let size = Int(live.cohortSizes[cohort])
             guard size > 0 else { continue }
             let label = Period(unit: unit, index: cohort).description
-            let actives = live.cohortActive[cohort] ?? []
+            let actives = live.cohortActive[cohort]
             for offset in 0...Int(limit - cohort) {
                 let active = offset < actives.count ? Int(actives[offset]) : 0
                 cells.append(
@@ -497,6 +618,18 @@ extension LiveState {
     func segments(_ segmentation: RFMSegmentation, bins: Int, asOfDay: Int64) -> [RFMSegmentSize] {
         precondition(bins >= 1, "RFMScores needs at least one bin")
         let (names, position) = segmentation.namesInOrder()
+        let table = segmentation.positionTable(bins: bins, position: position)
+        if purchasers > 0 && !table.isEmpty {
+            return zip(names, onePassCounts(table: table, width: names.count, bins: bins, asOfDay: asOfDay)).map {
+                RFMSegmentSize(name: $0, customers: $1)
+            }
+        }
+        return segmentsByGathering(segmentation, bins: bins, asOfDay: asOfDay)
+    }
+
+    /// ``segments(_:bins:asOfDay:)`` by gathering every purchaser's money first (the path for over 32 bins).
+    func segmentsByGathering(_ segmentation: RFMSegmentation, bins: Int, asOfDay: Int64) -> [RFMSegmentSize] {
+        let (names, position) = segmentation.namesInOrder()
         var counts = [Int](repeating: 0, count: names.count)
         if purchasers > 0 {
             // Recency ascending = last purchase day descending.
@@ -511,27 +644,23 @@ extension LiveState {
             let recencyCuts = histogramShareCuts(recency, count: purchasers, bins: bins)
             let frequencyCuts = histogramShareCuts(frequency, count: purchasers, bins: bins)
             // The passes over the customers are split between two workers (the kernel's split) when large.
-            let customerCount = rfm.count
+            let customerCount = store.count
+            let customers = SharedPointer(base: store.base)
             let workers = customerCount >= 131_072 ? 2 : 1
             let split = customerCount / workers
             // Gather the purchasers' money: worker 0 fills from the front, worker 1 from the back.
             var monetary = [Int64](repeating: 0, count: purchasers)
             let total = purchasers
-            rfm.withUnsafeBufferPointer { rfm in
-                monetary.withUnsafeMutableBufferPointer { out in
-                    let shared = (
-                        SharedPointer(base: UnsafeMutablePointer(mutating: rfm.baseAddress!)),
-                        SharedPointer(base: out.baseAddress!)
-                    )
-                    DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                        let end = worker == workers - 1 ? customerCount : split
-                        let range = worker == 0 ? 0..<end : split..<end
-                        var next = worker == 0 ? 0 : total - 1
-                        let step = worker == 0 ? 1 : -1
-                        for index in range where shared.0.base[index].purchases > 0 {
-                            shared.1.base[next] = shared.0.base[index].amount
-                            next += step
-                        }
+            monetary.withUnsafeMutableBufferPointer { out in
+                let output = SharedPointer(base: out.baseAddress!)
+                DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                    let end = worker == workers - 1 ? customerCount : split
+                    let range = worker == 0 ? 0..<end : split..<end
+                    var next = worker == 0 ? 0 : total - 1
+                    let step = worker == 0 ? 1 : -1
+                    for index in range where customers.base[index].purchases > 0 {
+                        output.base[next] = customers.base[index].amount
+                        next += step
                     }
                 }
             }
@@ -546,7 +675,8 @@ extension LiveState {
             let table = segmentation.positionTable(bins: bins, position: position)
             let dayShift = Int(dayOrigin - dayBase)
             if table.isEmpty {
-                for entry in rfm where entry.purchases > 0 {
+                for index in 0..<customerCount where customers.base[index].purchases > 0 {
+                    let entry = customers.base[index]
                     let r = recencyScore[Int(entry.lastDay) + dayShift]
                     let f = frequencyScore[Int(Int64(entry.purchases) - countBase)]
                     let m = 1 + cutsBelow(Double(entry.amount), monetaryCuts)
@@ -556,23 +686,18 @@ extension LiveState {
                 let width = names.count
                 var partCounts = [Int](repeating: 0, count: workers * width)
                 let segmentTable = table
-                rfm.withUnsafeBufferPointer { rfm in
-                    partCounts.withUnsafeMutableBufferPointer { parts in
-                        let shared = (
-                            SharedPointer(base: UnsafeMutablePointer(mutating: rfm.baseAddress!)),
-                            SharedPointer(base: parts.baseAddress!)
-                        )
-                        DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                            let end = worker == workers - 1 ? customerCount : split
-                            let range = worker == 0 ? 0..<end : split..<end
-                            let counts = shared.1.base + worker * width
-                            for index in range where shared.0.base[index].purchases > 0 {
-                                let entry = shared.0.base[index]
-                                let r = recencyScore[Int(entry.lastDay) + dayShift]
-                                let f = frequencyScore[Int(Int64(entry.purchases) - countBase)]
-                                let m = 1 + cutsBelow(Double(entry.amount), monetaryCuts)
-                                counts[segmentTable[(r * side + f) * side + m]] += 1
-                            }
+                partCounts.withUnsafeMutableBufferPointer { parts in
+                    let shared = SharedPointer(base: parts.baseAddress!)
+                    DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                        let end = worker == workers - 1 ? customerCount : split
+                        let range = worker == 0 ? 0..<end : split..<end
+                        let counts = shared.base + worker * width
+                        for index in range where customers.base[index].purchases > 0 {
+                            let entry = customers.base[index]
+                            let r = recencyScore[Int(entry.lastDay) + dayShift]
+                            let f = frequencyScore[Int(Int64(entry.purchases) - countBase)]
+                            let m = 1 + cutsBelow(Double(entry.amount), monetaryCuts)
+                            counts[segmentTable[(r * side + f) * side + m]] += 1
                         }
                     }
                 }
@@ -582,6 +707,147 @@ extension LiveState {
             }
         }
         return zip(names, counts).map { RFMSegmentSize(name: $0, customers: $1) }
+    }
+}
+
+extension LiveState {
+    /// The (recency, frequency) cut points of the purchasers, from the histograms.
+    private func recencyAndFrequencyCuts(bins: Int, asOfDay: Int64) -> (recency: [Double], frequency: [Double]) {
+        var recency: [(value: Int64, count: Int64)] = []
+        for day in lastDayHistogram.indices.reversed() where lastDayHistogram[day] > 0 {
+            recency.append((asOfDay - day, lastDayHistogram[day]))
+        }
+        var frequency: [(value: Int64, count: Int64)] = []
+        for count in frequencyHistogram.indices where count > 0 && frequencyHistogram[count] > 0 {
+            frequency.append((count, frequencyHistogram[count]))
+        }
+        return (
+            histogramShareCuts(recency, count: purchasers, bins: bins),
+            histogramShareCuts(frequency, count: purchasers, bins: bins)
+        )
+    }
+
+    /// Segment counts (positions of `table`, from ``RFMSegmentation/positionTable(bins:position:)``) in one pass
+    /// over the customers.
+    ///
+    /// The monetary cut points are type-7 interpolations between the values at ranks j and j + 1, so each lies
+    /// between those two values. ``monetaryBuckets`` says which log buckets hold the wanted ranks before the pass;
+    /// a customer in any other bucket, and not in a bucket next to one, is further than a whole bucket from every
+    /// cut point (more than an ulp of `Double` even beyond 2^53), so its monetary score is its bucket's, known in
+    /// advance. Customers in the rank buckets and their neighbours are set aside; after the pass, the exact values
+    /// at the wanted ranks come from them (quickselect within each rank bucket), and they are scored with the
+    /// exact cut points. Equal to scoring every customer against `shareCuts` of all the values.
+    fileprivate func onePassCounts(table: [Int], width: Int, bins: Int, asOfDay: Int64) -> [Int] {
+        let (recencyCuts, frequencyCuts) = recencyAndFrequencyCuts(bins: bins, asOfDay: asOfDay)
+        let dayBase = lastDayHistogram.indices.lowerBound
+        let recencyScore = lastDayHistogram.indices.map { bins - cutsBelow(Double(asOfDay - $0), recencyCuts) }
+        let countBase = frequencyHistogram.indices.lowerBound
+        let frequencyScore = frequencyHistogram.indices.map { 1 + cutsBelow(Double($0), frequencyCuts) }
+        let dayShift = Int(dayOrigin - dayBase)
+        let n = purchasers
+        // The wanted ranks (j and j + 1 of every cut) and the bucket holding each.
+        var ranks: [Int] = []
+        if bins > 1 {
+            for k in 1..<bins {
+                let j = min(Int((Double(n - 1) * (Double(k) / Double(bins))).rounded(.down)), n - 1)
+                ranks.append(j)
+                if j + 1 < n { ranks.append(j + 1) }
+            }
+        }
+        ranks = Array(Set(ranks)).sorted()
+        var rankBucket: [Int: Int] = [:]
+        var bucketStart: [Int: Int] = [:]
+        var seen = 0
+        var next = 0
+        for bucket in 0..<65_536 where monetaryBuckets[bucket] > 0 && next < ranks.count {
+            let size = Int(monetaryBuckets[bucket])
+            while next < ranks.count && ranks[next] < seen + size {
+                rankBucket[ranks[next]] = bucket
+                bucketStart[bucket] = seen
+                next += 1
+            }
+            seen += size
+        }
+        // Monetary score by bucket, 0 for the buckets set aside. For cut k, values in a bucket above the bucket of
+        // its upper rank are above it.
+        var upperBuckets: [Int] = []
+        if bins > 1 {
+            for k in 1..<bins {
+                let j = min(Int((Double(n - 1) * (Double(k) / Double(bins))).rounded(.down)), n - 1)
+                upperBuckets.append(rankBucket[j + 1 < n ? j + 1 : j]!)
+            }
+        }
+        var monetaryScore = [UInt8](repeating: 0, count: 65_536)
+        for bucket in 0..<65_536 {
+            monetaryScore[bucket] = UInt8(1 + upperBuckets.count { bucket > $0 })
+        }
+        for bucket in rankBucket.values {
+            for neighbour in max(bucket - 1, 0)...min(bucket + 1, 65_535) { monetaryScore[neighbour] = 0 }
+        }
+        // The pass: two workers over halves of the customers when large.
+        let customerCount = store.count
+        let customers = SharedPointer(base: store.base)
+        let workers = customerCount >= 131_072 ? 2 : 1
+        let split = customerCount / workers
+        let side = bins + 1
+        var partCounts = [Int](repeating: 0, count: workers * width)
+        var asideParts = [[(amount: Int64, rf: Int)]](repeating: [], count: workers)
+        partCounts.withUnsafeMutableBufferPointer { parts in
+            let shared = SharedPointer(base: parts.baseAddress!)
+            asideParts.withUnsafeMutableBufferPointer { asides in
+                let aside = SharedPointer(base: asides.baseAddress!)
+                recencyScore.withUnsafeBufferPointer { recency in
+                    frequencyScore.withUnsafeBufferPointer { frequency in
+                        monetaryScore.withUnsafeBufferPointer { monetary in
+                            table.withUnsafeBufferPointer { positions in
+                                let recencyScore = SharedPointer(base: UnsafeMutablePointer(mutating: recency.baseAddress!))
+                                let frequencyScore = SharedPointer(
+                                    base: UnsafeMutablePointer(mutating: frequency.baseAddress!))
+                                let monetaryScore = SharedPointer(base: UnsafeMutablePointer(mutating: monetary.baseAddress!))
+                                let table = SharedPointer(base: UnsafeMutablePointer(mutating: positions.baseAddress!))
+                                DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                                    let end = worker == workers - 1 ? customerCount : split
+                                    let range = worker == 0 ? 0..<end : split..<end
+                                    let counts = shared.base + worker * width
+                                    var setAside: [(amount: Int64, rf: Int)] = []
+                                    for index in range where customers.base[index].purchases > 0 {
+                                        let entry = customers.base[index]
+                                        let r = recencyScore.base[Int(entry.lastDay) + dayShift]
+                                        let f = frequencyScore.base[Int(Int64(entry.purchases) - countBase)]
+                                        let m = Int(monetaryScore.base[logBucket(entry.amount)])
+                                        if m == 0 {
+                                            setAside.append((entry.amount, r * side + f))
+                                        } else {
+                                            counts[table.base[(r * side + f) * side + m]] += 1
+                                        }
+                                    }
+                                    aside.base[worker] = setAside
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        var counts = [Int](repeating: 0, count: width)
+        for worker in 0..<workers {
+            for slot in 0..<width { counts[slot] += partCounts[worker * width + slot] }
+        }
+        // The exact values at the wanted ranks, from the members of their buckets.
+        let aside = asideParts.flatMap { $0 }
+        var statistics: [Int: Int64] = [:]
+        for (bucket, start) in bucketStart {
+            let members = aside.compactMap { logBucket($0.amount) == bucket ? $0.amount : nil }
+            let wanted = ranks.filter { rankBucket[$0] == bucket }.map { $0 - start }
+            let found = orderStatistics(members, ranks: wanted)
+            for rank in wanted { statistics[start + rank] = found[rank]! }
+        }
+        let monetaryCuts = shareCuts(count: n, bins: bins) { statistics[$0]! }
+        for entry in aside {
+            let m = 1 + cutsBelow(Double(entry.amount), monetaryCuts)
+            counts[table[entry.rf * side + m]] += 1
+        }
+        return counts
     }
 }
 
