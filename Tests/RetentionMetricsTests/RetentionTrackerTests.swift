@@ -375,3 +375,102 @@ struct RetentionTrackerLiveTests {
         #expect(try tracker.liveReport() == RetentionReport(OrderLedger(orders), options: options))
     }
 }
+
+/// The live report's one-pass RFM segment count: monetary scores from the live log-bucket histogram, with only the
+/// customers in or next to the buckets of the wanted ranks scored against the exact cut points afterwards.
+struct RetentionTrackerOnePassSegmentTests {
+    /// Money piled on bucket edges (511/512 and powers of two, one either side), ties, negative monetary values
+    /// (refunds over purchases under `.net`) and values beyond 2^53, where `Double` rounds: every bin count gives
+    /// the ledger's segments.
+    @Test(arguments: [1, 2, 3, 4, 5, 7, 10])
+    func edgesTiesAndHugeValuesScoreAsTheLedger(bins: Int) throws {
+        let t0: Int64 = 1_700_000_000
+        var orders: [Order] = []
+        var random = KernelFixture.Generator(state: UInt64(bins) &* 77)
+        var next = 0
+        func add(_ customer: Int, _ amount: Int64, day: Int) {
+            orders.append(
+                Order(
+                    id: "o\(next)", customerID: "c\(customer)",
+                    timestamp: Timestamp(secondsSince1970: t0 + Int64(day) * 86_400 + Int64(next % 600)),
+                    amount: amount))
+            next += 1
+        }
+        for customer in 0..<5_000 {
+            let day = random.below(400)
+            switch customer % 5 {
+            case 0:  // a bucket edge or a neighbour of one
+                let edge = Int64(1) << Int64(9 + random.below(28))
+                add(customer, edge + Int64(random.below(3)) - 1, day: day)
+            case 1:  // ties
+                add(customer, 4_096, day: day)
+            case 2:  // net monetary below zero
+                add(customer, 100, day: day)
+                add(customer, -(1_000 + Int64(random.below(5_000))), day: day + 1)
+            case 3:  // two purchases landing on an edge together
+                let edge = Int64(1) << Int64(12 + random.below(20))
+                add(customer, edge / 2, day: day)
+                add(customer, edge / 2 + Int64(random.below(3)) - 1, day: day + 3)
+            default:
+                add(customer, Int64(1 + random.below(100_000)), day: day)
+            }
+        }
+        // Beyond 2^53: consecutive integers that round to one Double, on both sides of a bucket edge.
+        let huge = Int64(1) << 56
+        for index in 0..<40 {
+            add(10_000 + index, huge + Int64(index % 5) - 2 + (index >= 20 ? huge >> 9 : 0), day: index)
+        }
+        let options = RetentionReport.Options(calendar: .utc, bins: bins)
+        var tracker = RetentionTracker(live: options)
+        try tracker.record(contentsOf: orders)
+        let ledger = try OrderLedger(orders)
+        #expect(tracker.reportsLive(options))
+        let live = try tracker.report(options: options)
+        #expect(live == (try RetentionReport(ledger, options: options)))
+        // Segments by monetary score alone.
+        let byMoney = RFMSegmentation(
+            rules: (1...bins).map { RFMSegmentRule("m\($0)", recency: 1...bins, frequency: 1...bins, monetary: $0...$0) })
+        var moneyOptions = options
+        moneyOptions.segmentation = byMoney
+        #expect(try tracker.report(options: moneyOptions) == RetentionReport(ledger, options: moneyOptions))
+        #expect(live.segments.map(\.customers).reduce(0, +) == live.customers)
+        // And the same through RFMScores over the ledger's summaries, the public reference.
+        let day = PeriodCalendar.utc.localDay(of: Timestamp(secondsSince1970: ledger.timestampRange!.upperBound))
+        let scores = RFMScores(RFMSummary(ledger: ledger, asOf: day, calendar: .utc), bins: bins)
+        let sizes = RFMSegmentation.standard.sizes(of: scores)
+        #expect(live.segments == sizes)
+    }
+
+    /// A bucket edge beyond 2^53 where the last value below it and the first above it are one `Double`: 85
+    /// customers at E - 1 (the wanted ranks' bucket) and 15 at E (the next bucket). The cut points are `Double(E)`
+    /// and no value is above them, so scoring E by its bucket alone would give it the top score; the customers
+    /// next to a rank bucket are scored exactly.
+    @Test func aBucketNextToTheRanksIsScoredExactly() throws {
+        let edge = (Int64(1) << 56) + (Int64(1) << 47)
+        #expect(Double(edge - 1) == Double(edge))
+        #expect(logBucket(edge - 1) + 1 == logBucket(edge))
+        let orders = (0..<100).map { index in
+            Order(
+                id: "o\(index)", customerID: "c\(index)",
+                timestamp: Timestamp(secondsSince1970: 1_700_000_000 + Int64(index) * 86_400),
+                amount: index < 85 ? edge - 1 : edge)
+        }
+        // Segments by monetary score alone, so that every score shows.
+        let byMoney = RFMSegmentation(
+            rules: (1...5).map { RFMSegmentRule("m\($0)", recency: 1...5, frequency: 1...5, monetary: $0...$0) })
+        let options = RetentionReport.Options(calendar: .utc, bins: 5, segmentation: byMoney)
+        var tracker = RetentionTracker(live: options)
+        try tracker.record(contentsOf: orders)
+        let expected = try RetentionReport(OrderLedger(orders), options: options)
+        #expect(tracker.reportsLive(options))
+        #expect(try tracker.report(options: options) == expected)
+        #expect(expected.segments.first { $0.name == "m1" }?.customers == 100)
+    }
+
+    /// The live state is one 64-byte line per customer.
+    @Test func aCustomerIsOneCacheLine() {
+        #expect(MemoryLayout<LiveCustomer>.stride == 64)
+        let store = LiveCustomerStore(capacity: 3)
+        #expect(Int(bitPattern: store.base) % 64 == 0)
+    }
+}
