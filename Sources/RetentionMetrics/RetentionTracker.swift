@@ -6,6 +6,7 @@ import Musl
 import Darwin
 #endif
 internal import CRetentionPrefetch
+import Dispatch
 /// A live order history that answers a ``RetentionReport`` at any moment: record orders one at a time or in
 /// batches as they arrive, ask for the report whenever needed.
 ///
@@ -50,6 +51,9 @@ public struct RetentionTracker: Sendable {
     private var orderIDs = OrderIDStore()
     private var absoluteTotal: Int64 = 0
     private var live: LiveState?
+    /// Rows of the current column buffers that are faulted in (or being faulted in on the other core); see
+    /// ``faultInAhead()``.
+    private var faultedRows = 0
 
     /// A tracker whose report reads its order columns: O(*n* + *c*) per report, any options.
     public init() {
@@ -105,8 +109,9 @@ public struct RetentionTracker: Sendable {
     /// - Throws: ``LedgerError`` (`mixedCurrency`, `conflictingDuplicate`, `amountOverflow`), exactly as
     ///   ``OrderLedger/append(_:)``; the tracker is then unchanged.
     /// - Complexity: O(1) amortised: an order-id look-up (none for sequential integer ids), a customer-id hash
-    ///   look-up and, for a live tracker, O(1) updates of the customer's state and the aggregates (an order older
-    ///   than its customer's first purchase recomputes that customer from its own orders).
+    ///   look-up and, for a live tracker, O(1) updates of the customer's state and the aggregates, whatever the
+    ///   arrival order (an order older than its customer's first purchase moves the customer's first instant or
+    ///   cohort by the difference; a refund before the first purchase period is kept aside until it moves).
     @discardableResult
     public mutating func record(_ order: Order) throws -> OrderLedger.AppendOutcome {
         if let currency, currency != order.currency { throw mixedCurrency(order, currency) }
@@ -121,6 +126,7 @@ public struct RetentionTracker: Sendable {
         if overflow || order.amount == .min { throw amountOverflow(order) }
         absoluteTotal = total
         reserve(1)
+        faultInAhead()
         commit(order)
         return .appended
     }
@@ -168,40 +174,53 @@ public struct RetentionTracker: Sendable {
         // Ids of earlier orders of the batch: a scan of their hashes for small batches, a dictionary for large ones.
         var batchRows: [String: Int] = [:]
         let small = batch.count <= 32
+        // The orders are read in place through pointers (their strings' bytes too): a copy of an `Order` costs a
+        // retain and a release per string.
+        let orders = batch.baseAddress!
         for index in batch.indices {
-            let order = batch[index]
+            let order = orders + index
             numbers[index] = -1
-            if let pendingCurrency, pendingCurrency != order.currency { throw mixedCurrency(order, pendingCurrency) }
-            pendingCurrency = order.currency
-            let (existing, key) = lookUp(orderID: order.id)
+            if let pendingCurrency {
+                if pendingCurrency != order.pointee.currency { throw mixedCurrency(order.pointee, pendingCurrency) }
+            } else {
+                pendingCurrency = order.pointee.currency
+            }
+            let (existing, key) = withUTF8Bytes(at: order.id) { bytes in
+                guard let key = orderIDs.integer(of: bytes) else { return (orderIDs.row(ofBytes: bytes), Int64?.none) }
+                return (orderIDs.row(ofInteger: key), key)
+            }
             if let row = existing {
-                guard matches(row, order) else { throw conflict(order) }
+                guard matches(row, order.pointee) else { throw conflict(order.pointee) }
                 continue
             }
             var earlier: Int?
             if small {
                 // An integer id's key stands in for its hash (equal ids have equal keys; the ids are compared).
-                let hash = key.map { UInt64(bitPattern: $0) &* 0x9E37_79B9_7F4A_7C15 } ?? IDHash.hash(order.id)
+                let hash =
+                    key.map { UInt64(bitPattern: $0) &* 0x9E37_79B9_7F4A_7C15 }
+                    ?? withUTF8Bytes(at: order.id) { IDHash.hash(UnsafeRawBufferPointer($0)) }
                 hashes[index] = hash
                 for previous in 0..<index
-                where numbers[previous] >= 0 && hashes[previous] == hash && batch[previous].id == order.id {
+                where numbers[previous] >= 0 && hashes[previous] == hash && orders[previous].id == order.pointee.id {
                     earlier = previous
                 }
             } else {
-                earlier = batchRows[order.id]
+                earlier = batchRows[order.pointee.id]
             }
             if let earlier {
-                guard batch[earlier] == order else { throw conflict(order) }
+                guard orders[earlier] == order.pointee else { throw conflict(order.pointee) }
                 continue
             }
-            let (sum, overflow) = total.addingReportingOverflow(Int64(clamping: order.amount.magnitude))
-            if overflow || order.amount == .min { throw amountOverflow(order) }
+            let amount = order.pointee.amount
+            let (sum, overflow) = total.addingReportingOverflow(Int64(clamping: amount.magnitude))
+            if overflow || amount == .min { throw amountOverflow(order.pointee) }
             total = sum
             numbers[index] = 0
             appended += 1
-            if !small { batchRows[order.id] = index }
+            if !small { batchRows[order.pointee.id] = index }
         }
         reserve(appended)
+        faultInAhead()
         absoluteTotal = total
         duplicatesIgnored += batch.count - appended
         // Customer numbers first, then the customers' live states touched together: independent loads whose
@@ -211,8 +230,7 @@ public struct RetentionTracker: Sendable {
             index.slots.withUnsafeBufferPointer { slots in
                 guard let base = slots.baseAddress else { return }
                 for position in batch.indices where numbers[position] >= 0 {
-                    var id = batch[position].customerID
-                    id.withUTF8 { bytes in
+                    withUTF8Bytes(at: (orders + position).customerID) { bytes in
                         if let key = index.pattern.key(bytes), key < Int64(slots.count) {
                             retention_prefetch_for_write(base + Int(key))
                         }
@@ -221,18 +239,20 @@ public struct RetentionTracker: Sendable {
             }
         }
         for index in batch.indices where numbers[index] >= 0 {
-            numbers[index] = customerNumber(interning: batch[index].customerID)
+            numbers[index] = customerNumber(interningAt: (orders + index).customerID)
         }
         live?.touch(UnsafeBufferPointer(numbers))
+        if currency == nil && appended > 0 { currency = orders.pointee.currency }
         for index in batch.indices where numbers[index] >= 0 {
-            commit(batch[index], customer: numbers[index])
+            let order = orders + index
+            withUTF8Bytes(at: order.id) { orderIDs.append(bytes: $0) }
+            append(customer: numbers[index], instant: order.pointee.timestamp.secondsSince1970, amount: order.pointee.amount)
         }
         return appended
     }
 
     private func row(ofOrderID id: String) -> Int? {
-        var id = id
-        return id.withUTF8 { orderIDs.row(ofBytes: $0) }
+        withUTF8Bytes(of: id) { orderIDs.row(ofBytes: $0) }
     }
 
     /// The row of order `id` (as ``row(ofOrderID:)``) and its integer key when the store reads it as one.
@@ -279,6 +299,30 @@ public struct RetentionTracker: Sendable {
         adviseHugePages(&customerColumn)
         adviseHugePages(&timestampColumn)
         adviseHugePages(&amountColumn)
+        faultedRows = count  // new buffers: the copy touched the rows so far
+    }
+
+    /// Rows faulted in ahead of the writer at a time.
+    private static let faultWindow = 1 << 20
+
+    /// Keeps the next rows' memory faulted in ahead of the writer, on the other core: a column's fresh pages cost
+    /// their first touch (the kernel zeroes them), which would otherwise stall recording. Checked per row; works
+    /// once per half window.
+    @inline(__always)
+    private mutating func faultInAhead() {
+        guard count + Self.faultWindow / 2 >= faultedRows, timestampColumn.capacity >= Self.faultWindow else { return }
+        faultInAheadSlowly()
+    }
+
+    @inline(never)
+    private mutating func faultInAheadSlowly() {
+        let from = Swift.max(faultedRows, count)
+        let to = Swift.min(timestampColumn.capacity, count + Self.faultWindow)
+        faultedRows = Swift.max(to, count + Self.faultWindow / 2 + 1)
+        guard to > from else { return }
+        faultIn(customerColumn, rows: from..<to)
+        faultIn(timestampColumn, rows: from..<to)
+        faultIn(amountColumn, rows: from..<to)
     }
 
     /// Appends a checked order (absent id, same currency, total already updated).
@@ -288,14 +332,18 @@ public struct RetentionTracker: Sendable {
 
     /// Appends a checked order whose customer is already interned.
     private mutating func commit(_ order: Order, customer number: Int32) {
-        currency = order.currency
-        var id = order.id
-        id.withUTF8 { orderIDs.append(bytes: $0) }
-        let instant = order.timestamp.secondsSince1970
+        if currency == nil { currency = order.currency }
+        withUTF8Bytes(of: order.id) { orderIDs.append(bytes: $0) }
+        append(customer: number, instant: order.timestamp.secondsSince1970, amount: order.amount)
+    }
+
+    /// Appends a row (its order id already stored) to the columns and the live state.
+    @inline(__always)
+    private mutating func append(customer number: Int32, instant: Int64, amount: Int64) {
         customerColumn.append(number)
         timestampColumn.append(instant)
-        amountColumn.append(order.amount)
-        if live?.record(customer: number, instant: instant, amount: order.amount) == false { live = nil }
+        amountColumn.append(amount)
+        if live?.record(customer: number, instant: instant, amount: amount) == false { live = nil }
     }
 
     /// Appends a new customer's id (fourfold growth past 2^18 customers, as ``reserve(_:)``).
@@ -308,10 +356,22 @@ public struct RetentionTracker: Sendable {
         customerIDs.append(id)
     }
 
+    /// ``customerNumber(interning:)`` of the id at `id`, read in place.
+    @inline(__always)
+    private mutating func customerNumber(interningAt id: UnsafePointer<String>) -> Int32 {
+        if !hashingCustomers, let index = numericCustomers {
+            let found: Int32? = withUTF8Bytes(at: id) { bytes in
+                guard let key = index.pattern.key(bytes) else { return nil }
+                return index.find(key: key)
+            }
+            if let found { return found }
+        }
+        return customerNumber(interning: id.pointee)
+    }
+
     private mutating func customerNumber(interning id: String) -> Int32 {
         if !hashingCustomers {
-            var bytes = id
-            let number: Int32? = bytes.withUTF8 { bytes in
+            let number: Int32? = withUTF8Bytes(of: id) { bytes in
                 if numericCustomers == nil {
                     guard let pattern = DigitPattern.infer(bytes) else { return nil }
                     numericCustomers = NumericIDIndex(pattern: pattern, limit: 1 << 24)
@@ -431,4 +491,59 @@ func adviseHugePages<Element>(_ array: inout [Element]) {
             _ = madvise(memory, end - start, Int32(MADV_HUGEPAGE))
         }
     #endif
+}
+
+/// Calls `body` with the UTF-8 bytes of `string`, in place when the string has contiguous UTF-8 (native and small
+/// strings: every string made in Swift), else from a copy (`withUTF8` is mutating, so calling it needs a copy of
+/// the string: a retain and a release per call on the tracker's hot path).
+@inline(__always)
+func withUTF8Bytes<Result>(of string: String, _ body: (UnsafeBufferPointer<UInt8>) throws -> Result) rethrows
+    -> Result
+{
+    if let result = try string.utf8.withContiguousStorageIfAvailable(body) { return result }
+    var copy = string
+    return try copy.withUTF8(body)
+}
+
+/// Faults in the pages of `rows` of `array`'s capacity (beyond its count) on a background thread:
+/// `madvise(MADV_POPULATE_WRITE)` (Linux 5.14 and later) maps fresh zeroed pages where none are yet and leaves
+/// pages already there, and their contents, alone, so it never races with the writer. On other systems, or when
+/// the kernel declines, the writer faults the pages itself as before.
+func faultIn<Element>(_ array: [Element], rows: Range<Int>) {
+    #if os(Linux)
+        let stride = MemoryLayout<Element>.stride
+        guard let base = array.withUnsafeBufferPointer({ $0.baseAddress }), rows.upperBound <= array.capacity
+        else { return }
+        let page = 4_096
+        let start = (Int(bitPattern: base) + rows.lowerBound * stride + page - 1) & ~(page - 1)
+        let end = (Int(bitPattern: base) + rows.upperBound * stride) & ~(page - 1)
+        guard end > start else { return }
+        DispatchQueue.global(qos: .utility).async {
+            _ = madvise(UnsafeMutableRawPointer(bitPattern: start), end - start, 23)  // MADV_POPULATE_WRITE
+        }
+    #endif
+}
+
+/// ``withUTF8Bytes(of:_:)`` of the string at `string`, read in place (no copy of the string: no retain).
+@inline(__always)
+func withUTF8Bytes<Result>(at string: UnsafePointer<String>, _ body: (UnsafeBufferPointer<UInt8>) throws -> Result)
+    rethrows -> Result
+{
+    if let result = try string.pointee.utf8.withContiguousStorageIfAvailable(body) { return result }
+    var copy = string.pointee
+    return try copy.withUTF8(body)
+}
+
+extension UnsafePointer where Pointee == Order {
+    /// The order's id, in place.
+    @inline(__always)
+    var id: UnsafePointer<String> { field(\.id) }
+    /// The order's customer id, in place.
+    @inline(__always)
+    var customerID: UnsafePointer<String> { field(\.customerID) }
+
+    @inline(__always)
+    private func field(_ path: KeyPath<Order, String>) -> UnsafePointer<String> {
+        (UnsafeRawPointer(self) + MemoryLayout<Order>.offset(of: path)!).assumingMemoryBound(to: String.self)
+    }
 }

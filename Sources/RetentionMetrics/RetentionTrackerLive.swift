@@ -85,6 +85,8 @@ final class LiveCustomerStore: @unchecked Sendable {
     let base: UnsafeMutablePointer<LiveCustomer>
     let capacity: Int
     var count = 0
+    /// Customers whose memory is faulted in, or being faulted in on another thread (see ``faultInAhead()``).
+    private var faulted = 0
     /// Whether `base` now belongs to a grown store (see ``grown(capacity:)``).
     private var handedOver = false
 
@@ -93,10 +95,40 @@ final class LiveCustomerStore: @unchecked Sendable {
         base = Self.allocate(self.capacity)
     }
 
-    private init(base: UnsafeMutablePointer<LiveCustomer>, capacity: Int, count: Int) {
+    private init(base: UnsafeMutablePointer<LiveCustomer>, capacity: Int, count: Int, faulted: Int) {
         self.base = base
         self.capacity = capacity
         self.count = count
+        self.faulted = faulted
+    }
+
+    /// Customers faulted in ahead of the writer at a time.
+    private static let faultWindow = 1 << 17
+
+    /// Keeps the memory of the next customers faulted in on another thread (`MADV_POPULATE_WRITE`, Linux): fresh
+    /// pages cost their first touch, which would otherwise stall recording. Checked per new customer; works once
+    /// per half window.
+    @inline(__always)
+    func faultInAhead() {
+        guard count + Self.faultWindow / 2 >= faulted, capacity >= Self.faultWindow else { return }
+        faultInAheadSlowly()
+    }
+
+    @inline(never)
+    private func faultInAheadSlowly() {
+        let from = Swift.max(faulted, count)
+        let to = Swift.min(capacity, count + Self.faultWindow)
+        faulted = Swift.max(to, count + Self.faultWindow / 2 + 1)
+        #if os(Linux)
+            guard to > from else { return }
+            let stride = MemoryLayout<LiveCustomer>.stride
+            let start = (Int(bitPattern: base) + from * stride + 4_095) & ~4_095
+            let end = (Int(bitPattern: base) + to * stride) & ~4_095
+            guard end > start else { return }
+            DispatchQueue.global(qos: .utility).async {
+                _ = madvise(UnsafeMutableRawPointer(bitPattern: start), end - start, 23)  // MADV_POPULATE_WRITE
+            }
+        #endif
     }
 
     /// A copy with room for `capacity` customers.
@@ -118,7 +150,7 @@ final class LiveCustomerStore: @unchecked Sendable {
                 handedOver = true
                 return LiveCustomerStore(
                     base: memory.bindMemory(to: LiveCustomer.self, capacity: capacity), capacity: capacity,
-                    count: count)
+                    count: count, faulted: faulted)
             }
         #endif
         return copy(capacity: capacity)
@@ -324,6 +356,7 @@ struct LiveState: Sendable {
             store = store.grown(capacity: store.capacity * 2)
         }
         store.count += 1
+        store.faultInAhead()
     }
 
     /// Records an order (already in the tracker's columns) of customer `customer`; `false` when the live state
