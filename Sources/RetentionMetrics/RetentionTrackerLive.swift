@@ -341,11 +341,11 @@ struct LiveState: Sendable {
         return (day, period)
     }
 
-    /// Asks for the states of `numbers` (a batch about to be recorded) in one go, so that their cache misses
-    /// overlap instead of following one another.
-    func touch(_ numbers: UnsafeBufferPointer<Int32>) {
-        let base = store.base
-        for number in numbers where number >= 0 { retention_prefetch_for_write(base + Int(number)) }
+    /// Asks for the state of customer `number` (about to be recorded), so that the cache misses of a batch's
+    /// customers overlap instead of following one another.
+    @inline(__always)
+    func prefetch(_ number: Int32) {
+        retention_prefetch_for_write(store.base + Int(number))
     }
 
     /// Adds a customer number (no rows yet).
