@@ -248,7 +248,9 @@ public struct RetentionTracker: Sendable {
         for index in batch.indices where numbers[index] >= 0 {
             let order = orders + index
             withUTF8Bytes(at: order.id) { orderIDs.append(bytes: $0) }
-            append(customer: numbers[index], instant: order.pointee.timestamp.secondsSince1970, amount: order.pointee.amount)
+            append(
+                customer: numbers[index], instant: order.pointee.timestamp.secondsSince1970,
+                amount: order.pointee.amount)
         }
         return appended
     }

@@ -375,7 +375,8 @@ struct LiveState: Sendable {
             minPurchasePeriod = Swift.min(minPurchasePeriod, period)
             maxPurchasePeriod = Swift.max(maxPurchasePeriod, period)
             if state.pointee.purchases == 0 {
-                recordFirstPurchase(state, customer: customer, instant: instant, amount: amount, day: day, period: period)
+                recordFirstPurchase(
+                    state, customer: customer, instant: instant, amount: amount, day: day, period: period)
             } else {
                 recordRepeat(state, customer: customer, instant: instant, amount: amount, day: day, period: period)
             }
@@ -494,8 +495,9 @@ struct LiveState: Sendable {
     /// the customer leaves its cohort for the earlier one, its old first period becomes a returning period (its
     /// revenue returning revenue), its activity shifts by the difference, and refunds no longer before its first
     /// period are settled. The new first period's own amounts are the caller's to add.
-    private mutating func moveCohort(_ pointer: UnsafeMutablePointer<LiveCustomer>, customer: Int32, to period: Int64)
-    {
+    private mutating func moveCohort(
+        _ pointer: UnsafeMutablePointer<LiveCustomer>, customer: Int32, to period: Int64
+    ) {
         var state = pointer.pointee
         let old = Int64(state.firstPeriod)
         let shift = old - period
@@ -833,10 +835,12 @@ extension LiveState {
                     frequencyScore.withUnsafeBufferPointer { frequency in
                         monetaryScore.withUnsafeBufferPointer { monetary in
                             table.withUnsafeBufferPointer { positions in
-                                let recencyScore = SharedPointer(base: UnsafeMutablePointer(mutating: recency.baseAddress!))
+                                let recencyScore = SharedPointer(
+                                    base: UnsafeMutablePointer(mutating: recency.baseAddress!))
                                 let frequencyScore = SharedPointer(
                                     base: UnsafeMutablePointer(mutating: frequency.baseAddress!))
-                                let monetaryScore = SharedPointer(base: UnsafeMutablePointer(mutating: monetary.baseAddress!))
+                                let monetaryScore = SharedPointer(
+                                    base: UnsafeMutablePointer(mutating: monetary.baseAddress!))
                                 let table = SharedPointer(base: UnsafeMutablePointer(mutating: positions.baseAddress!))
                                 DispatchQueue.concurrentPerform(iterations: workers) { worker in
                                     let end = worker == workers - 1 ? customerCount : split

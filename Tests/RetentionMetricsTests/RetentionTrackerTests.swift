@@ -429,7 +429,9 @@ struct RetentionTrackerOnePassSegmentTests {
         #expect(live == (try RetentionReport(ledger, options: options)))
         // Segments by monetary score alone.
         let byMoney = RFMSegmentation(
-            rules: (1...bins).map { RFMSegmentRule("m\($0)", recency: 1...bins, frequency: 1...bins, monetary: $0...$0) })
+            rules: (1...bins).map {
+                RFMSegmentRule("m\($0)", recency: 1...bins, frequency: 1...bins, monetary: $0...$0)
+            })
         var moneyOptions = options
         moneyOptions.segmentation = byMoney
         #expect(try tracker.report(options: moneyOptions) == RetentionReport(ledger, options: moneyOptions))

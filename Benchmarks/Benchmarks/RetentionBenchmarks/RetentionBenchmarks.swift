@@ -163,6 +163,26 @@ let benchmarks: @Sendable () -> Void = {
         blackHole(try tracker.report(options: .init(calendar: .utc)))
     }
 
+    // The live tracker: 10^6 orders in batches of 16 (the report kept up to date on every record), and its report.
+    Benchmark("Tracker-live-record-batches-1M") { benchmark in
+        let orders = Data.orders
+        benchmark.startMeasurement()
+        var tracker = RetentionTracker(live: .init(calendar: .utc))
+        var index = 0
+        while index < orders.count {
+            try tracker.record(contentsOf: orders[index..<min(index + 16, orders.count)])
+            index += 16
+        }
+        benchmark.stopMeasurement()
+        blackHole(tracker)
+    }
+
+    Benchmark("Tracker-live-report-1M") { benchmark in
+        let tracker = Data.liveTracker
+        benchmark.startMeasurement()
+        blackHole(try tracker.liveReport())
+    }
+
     // Models: the ledger -> observations bridge, and BG/NBD fits.
     Benchmark("LedgerInput-observations-1M") { benchmark in
         let ledger = Data.ledger
@@ -222,6 +242,7 @@ enum Data {
     static var orders: [Order] { generatedOrders }
     static var ledger: OrderLedger { millionLedger }
     static var tracker: RetentionTracker { millionTracker }
+    static var liveTracker: RetentionTracker { millionLiveTracker }
     static var cdnowLike: BTYDData { cdnowLikeData }
     static var observations100k: BTYDData { hundredThousandData }
 }
@@ -236,6 +257,14 @@ private let millionLedger: OrderLedger = {
 
 private let millionTracker: RetentionTracker = {
     var tracker = RetentionTracker()
+    do { try tracker.record(contentsOf: SyntheticOrders(count: 1_000_000, seed: Data.seed)) } catch {
+        fatalError("generated orders must be recorded: \(error)")
+    }
+    return tracker
+}()
+
+private let millionLiveTracker: RetentionTracker = {
+    var tracker = RetentionTracker(live: .init(calendar: .utc))
     do { try tracker.record(contentsOf: SyntheticOrders(count: 1_000_000, seed: Data.seed)) } catch {
         fatalError("generated orders must be recorded: \(error)")
     }
