@@ -667,17 +667,7 @@ extension LiveState {
         let (names, position) = segmentation.namesInOrder()
         var counts = [Int](repeating: 0, count: names.count)
         if purchasers > 0 {
-            // Recency ascending = last purchase day descending.
-            var recency: [(value: Int64, count: Int64)] = []
-            for day in lastDayHistogram.indices.reversed() where lastDayHistogram[day] > 0 {
-                recency.append((asOfDay - day, lastDayHistogram[day]))
-            }
-            var frequency: [(value: Int64, count: Int64)] = []
-            for count in frequencyHistogram.indices where count > 0 && frequencyHistogram[count] > 0 {
-                frequency.append((count, frequencyHistogram[count]))
-            }
-            let recencyCuts = histogramShareCuts(recency, count: purchasers, bins: bins)
-            let frequencyCuts = histogramShareCuts(frequency, count: purchasers, bins: bins)
+            let (recencyCuts, frequencyCuts) = recencyAndFrequencyCuts(bins: bins, asOfDay: asOfDay)
             // The passes over the customers are split between two workers (the kernel's split) when large.
             let customerCount = store.count
             let customers = SharedPointer(base: store.base)
@@ -746,8 +736,9 @@ extension LiveState {
 }
 
 extension LiveState {
-    /// The (recency, frequency) cut points of the purchasers, from the histograms.
-    private func recencyAndFrequencyCuts(bins: Int, asOfDay: Int64) -> (recency: [Double], frequency: [Double]) {
+    /// The (recency, frequency) cut points of the purchasers, from the histograms (recency ascending = last
+    /// purchase day descending).
+    fileprivate func recencyAndFrequencyCuts(bins: Int, asOfDay: Int64) -> (recency: [Double], frequency: [Double]) {
         var recency: [(value: Int64, count: Int64)] = []
         for day in lastDayHistogram.indices.reversed() where lastDayHistogram[day] > 0 {
             recency.append((asOfDay - day, lastDayHistogram[day]))
