@@ -348,6 +348,13 @@ struct LiveState: Sendable {
         retention_prefetch_for_write(store.base + Int(number))
     }
 
+    /// ``prefetch(_:)`` of a guessed customer number, when it is one.
+    @inline(__always)
+    func prefetch(guess number: Int64) {
+        guard number >= 0 && number < Int64(store.count) else { return }
+        retention_prefetch_for_write(store.base + Int(number))
+    }
+
     /// Adds a customer number (no rows yet).
     mutating func addCustomer() {
         if !isKnownUniquelyReferenced(&store) {

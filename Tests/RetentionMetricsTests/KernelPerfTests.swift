@@ -100,6 +100,19 @@ extension KernelPerfTests {
                 print("non-live options (Europe/Berlin) from the columns: \(columns.seconds * 1000) ms")
             }
         }
+        // Customer ids not in order of first purchase (a bijection of the keys below 2^22): the tracker's guess of
+        // a new order's customer number from its id (see `customerNumber(interning:)`) never holds.
+        var scrambled = orders
+        for index in scrambled.indices {
+            let key = Int(scrambled[index].customerID)!
+            scrambled[index].customerID = String((key &* 2_654_435_761) & ((1 << 22) - 1))
+        }
+        for (name, batch) in [("singles", 1), ("batches of 16", 16)] {
+            var tracker = RetentionTracker(live: live)
+            let rate = try Self.ingest(scrambled, into: &tracker, batch: batch)
+            print("live tracker, numeric ids in scrambled order, \(name): \(rate / 1e6) M orders/s")
+        }
+        scrambled = []
         var plain = RetentionTracker()
         let plainRate = try Self.ingest(orders, into: &plain, batch: 1)
         print("plain tracker, numeric ids, singles: \(plainRate / 1e6) M orders/s")
