@@ -158,24 +158,28 @@ public struct RetentionTracker: Sendable {
     private mutating func record(batch: UnsafeBufferPointer<Order>) throws -> Int {
         let count = batch.count
         guard count > 0 else { return 0 }
-        // Per order: its id's hash (small batches) and -1 (not recorded) or its customer number.
+        precondition(count < Int(Int32.max), "a batch of over 2^31 orders")
+        // Per order: its id's hash, and -1 (not recorded) or its customer number. The batch's recorded orders by
+        // hash: an open-addressing table of their positions, a power of two at least twice the batch.
+        let bits = max(4, Int.bitWidth - (2 * count - 1).leadingZeroBitCount)
         return try withUnsafeTemporaryAllocation(of: UInt64.self, capacity: count) { hashes in
             try withUnsafeTemporaryAllocation(of: Int32.self, capacity: count) { numbers in
-                try record(batch: batch, hashes: hashes, numbers: numbers)
+                try withUnsafeTemporaryAllocation(of: Int32.self, capacity: 1 << bits) { table in
+                    table.initialize(repeating: -1)
+                    return try record(batch: batch, hashes: hashes, numbers: numbers, table: table, bits: bits)
+                }
             }
         }
     }
 
     private mutating func record(
         batch: UnsafeBufferPointer<Order>, hashes: UnsafeMutableBufferPointer<UInt64>,
-        numbers: UnsafeMutableBufferPointer<Int32>
+        numbers: UnsafeMutableBufferPointer<Int32>, table: UnsafeMutableBufferPointer<Int32>, bits: Int
     ) throws -> Int {
         var pendingCurrency = currency
         var total = absoluteTotal
         var appended = 0
-        // Ids of earlier orders of the batch: a scan of their hashes for small batches, a dictionary for large ones.
-        var batchRows: [String: Int] = [:]
-        let small = batch.count <= 32
+        let mask = (1 << bits) - 1
         // The orders are read in place through pointers (their strings' bytes too): a copy of an `Order` costs a
         // retain and a release per string.
         let orders = batch.baseAddress!
@@ -195,19 +199,21 @@ public struct RetentionTracker: Sendable {
                 guard matches(row, order.pointee) else { throw conflict(order.pointee) }
                 continue
             }
+            // An earlier order of the batch with the same id. An integer id's key stands in for its hash (equal ids
+            // have equal keys; the ids are compared).
+            let hash =
+                key.map { UInt64(bitPattern: $0) &* 0x9E37_79B9_7F4A_7C15 }
+                ?? withUTF8Bytes(at: order.id) { IDHash.hash(UnsafeRawBufferPointer($0)) }
+            hashes[index] = hash
+            var slot = Int(truncatingIfNeeded: hash >> UInt64(64 - bits))
             var earlier: Int?
-            if small {
-                // An integer id's key stands in for its hash (equal ids have equal keys; the ids are compared).
-                let hash =
-                    key.map { UInt64(bitPattern: $0) &* 0x9E37_79B9_7F4A_7C15 }
-                    ?? withUTF8Bytes(at: order.id) { IDHash.hash(UnsafeRawBufferPointer($0)) }
-                hashes[index] = hash
-                for previous in 0..<index
-                where numbers[previous] >= 0 && hashes[previous] == hash && orders[previous].id == order.pointee.id {
+            while table[slot] >= 0 {
+                let previous = Int(table[slot])
+                if hashes[previous] == hash && orders[previous].id == order.pointee.id {
                     earlier = previous
+                    break
                 }
-            } else {
-                earlier = batchRows[order.pointee.id]
+                slot = (slot + 1) & mask
             }
             if let earlier {
                 guard orders[earlier] == order.pointee else { throw conflict(order.pointee) }
@@ -219,7 +225,7 @@ public struct RetentionTracker: Sendable {
             total = sum
             numbers[index] = 0
             appended += 1
-            if !small { batchRows[order.pointee.id] = index }
+            table[slot] = Int32(index)
         }
         reserve(appended)
         faultInAhead()

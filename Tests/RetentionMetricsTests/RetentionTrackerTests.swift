@@ -231,6 +231,44 @@ struct RetentionTrackerLiveTests {
     }
 
     /// Identical repeats inside a batch, and against recorded orders, are ignored and counted, as by the ledger.
+    /// Batches of every size (the batch's own repeats are found through a hash table of its orders), with integer
+    /// and string order ids: identical repeats are ignored as the ledger ignores them, and a repeat with other
+    /// content anywhere in the batch rejects the whole batch.
+    @Test(arguments: [1, 2, 17, 33, 1_000, 5_000])
+    func batchRepeatsOfEverySizeFollowTheLedger(size: Int) throws {
+        for stringIDs in [false, true] {
+            var orders = KernelFixture.orders(count: size, seed: UInt64(size), years: 1, refundShare: 0.05)
+            if stringIDs { for index in orders.indices { orders[index].id = "ord-\(index)-x" } }
+            var random = KernelFixture.Generator(state: 11)
+            var batch = orders
+            for _ in 0..<(size / 3 + 1) { batch.insert(orders[random.below(size)], at: random.below(batch.count + 1)) }
+            var tracker = RetentionTracker(live: .init())
+            var ledger = OrderLedger()
+            let appended = try tracker.record(contentsOf: batch)
+            try ledger.append(contentsOf: batch)
+            #expect(appended == size)
+            #expect(tracker.count == ledger.count && tracker.duplicatesIgnored == ledger.duplicatesIgnored)
+            #expect(try tracker.report() == RetentionReport(ledger))
+            // A second batch: new orders, repeats of recorded ones and of its own, then one conflicting repeat.
+            var more = KernelFixture.orders(count: size, seed: UInt64(size) + 1, years: 1, refundShare: 0)
+            for index in more.indices { more[index].id = stringIDs ? "new-\(index)" : String(9_000_000 + index) }
+            var second = more + orders.prefix(5) + more.prefix(3)
+            var shuffler = SeededGenerator(seed: UInt64(size))
+            second.shuffle(using: &shuffler)
+            var conflicting = second
+            var changed = more[size / 2]
+            changed.amount += 1
+            conflicting.insert(changed, at: random.below(conflicting.count + 1))
+            let error = #expect(throws: LedgerError.self) { try tracker.record(contentsOf: conflicting) }
+            #expect(error?.code == .conflictingDuplicate)
+            #expect(tracker.count == size && tracker.duplicatesIgnored == ledger.duplicatesIgnored)
+            #expect(try tracker.record(contentsOf: second) == size)
+            try ledger.append(contentsOf: second)
+            #expect(tracker.count == ledger.count && tracker.duplicatesIgnored == ledger.duplicatesIgnored)
+            #expect(try tracker.report() == RetentionReport(ledger))
+        }
+    }
+
     @Test(arguments: [4, 64])
     func batchDuplicatesAreIgnored(size: Int) throws {
         let orders = KernelFixture.orders(count: size, seed: 2, years: 1, refundShare: 0)
