@@ -86,7 +86,7 @@ extension KernelPerfTests {
             orders[index].customerID = String(orders[index].customerID.dropFirst())
         }
         let live = RetentionReport.Options(calendar: .utc)
-        for (name, batch) in [("singles", 1), ("batches of 16", 16)] {
+        for (name, batch) in [("singles", 1), ("batches of 16", 16), ("batches of 64", 64)] {
             var tracker = RetentionTracker(live: live)
             let rate = try Self.ingest(orders, into: &tracker, batch: batch)
             print("live tracker, numeric ids, \(name): \(rate / 1e6) M orders/s (\(tracker.customerCount) customers)")
