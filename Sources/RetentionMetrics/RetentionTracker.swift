@@ -1,12 +1,14 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 internal import CRetentionPrefetch
 import Dispatch
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// A live order history that answers a ``RetentionReport`` at any moment: record orders one at a time or in
 /// batches as they arrive, ask for the report whenever needed.
 ///
@@ -51,9 +53,8 @@ public struct RetentionTracker: Sendable {
     private var orderIDs = OrderIDStore()
     private var absoluteTotal: Int64 = 0
     private var live: LiveState?
-    /// Rows of the current column buffers that are faulted in (or being faulted in on the other core); see
-    /// ``faultInAhead()``.
-    private var faultedRows = 0
+    /// The rows of the current column buffers to fault in next (see ``faultInAhead()``).
+    private var faultAhead = FaultAhead(window: 1 << 20)
     /// The last new customer's numeric key minus its number (see ``customerNumber(interning:)``).
     private var keyToNumber: Int64 = 0
 
@@ -267,15 +268,6 @@ public struct RetentionTracker: Sendable {
         withUTF8Bytes(of: id) { orderIDs.row(ofBytes: $0) }
     }
 
-    /// The row of order `id` (as ``row(ofOrderID:)``) and its integer key when the store reads it as one.
-    private func lookUp(orderID id: String) -> (row: Int?, key: Int64?) {
-        var id = id
-        return id.withUTF8 { bytes in
-            guard let key = orderIDs.integer(of: bytes) else { return (orderIDs.row(ofBytes: bytes), nil) }
-            return (orderIDs.row(ofInteger: key), key)
-        }
-    }
-
     private func matches(_ row: Int, _ order: Order) -> Bool {
         timestampColumn[row] == order.timestamp.secondsSince1970 && amountColumn[row] == order.amount
             && customerIDs[Int(customerColumn[row])] == order.customerID
@@ -312,30 +304,17 @@ public struct RetentionTracker: Sendable {
         adviseHugePages(&customerColumn)
         adviseHugePages(&timestampColumn)
         adviseHugePages(&amountColumn)
-        faultedRows = count  // new buffers: the copy touched the rows so far
+        faultAhead.restart(at: count)  // new buffers: the copy touched the rows so far
     }
 
-    /// Rows faulted in ahead of the writer at a time.
-    private static let faultWindow = 1 << 20
-
-    /// Keeps the next rows' memory faulted in ahead of the writer, on the other core: a column's fresh pages cost
-    /// their first touch (the kernel zeroes them), which would otherwise stall recording. Checked per row; works
-    /// once per half window.
+    /// Keeps the next million rows' memory faulted in ahead of the writer, on the other core: a column's fresh
+    /// pages cost their first touch (the kernel zeroes them), which would otherwise stall recording.
     @inline(__always)
     private mutating func faultInAhead() {
-        guard count + Self.faultWindow / 2 >= faultedRows, timestampColumn.capacity >= Self.faultWindow else { return }
-        faultInAheadSlowly()
-    }
-
-    @inline(never)
-    private mutating func faultInAheadSlowly() {
-        let from = Swift.max(faultedRows, count)
-        let to = Swift.min(timestampColumn.capacity, count + Self.faultWindow)
-        faultedRows = Swift.max(to, count + Self.faultWindow / 2 + 1)
-        guard to > from else { return }
-        faultIn(customerColumn, rows: from..<to)
-        faultIn(timestampColumn, rows: from..<to)
-        faultIn(amountColumn, rows: from..<to)
+        guard let rows = faultAhead.next(count: count, capacity: timestampColumn.capacity) else { return }
+        faultIn(customerColumn, rows: rows)
+        faultIn(timestampColumn, rows: rows)
+        faultIn(amountColumn, rows: rows)
     }
 
     /// Appends a checked order (absent id, same currency, total already updated).
@@ -494,20 +473,14 @@ public struct RetentionTracker: Sendable {
 /// Marks the storage of a large array (8 MiB of capacity and more) for transparent huge pages: on Linux a hint to
 /// the kernel (`madvise(MADV_HUGEPAGE)` on the whole pages inside the array's buffer), no effect on its contents.
 /// Growing columns touch fresh memory, and here the first touch of a 2 MiB huge page costs a sixth of 512 small
-/// pages' (Documentation/Performance-Kernels.md, "Live tracker"). Elsewhere a no-op.
+/// pages' (Documentation/Performance.md, "Live tracker"). Elsewhere a no-op.
 @inline(never)
 func adviseHugePages<Element>(_ array: inout [Element]) {
     #if os(Linux)
         let bytes = array.capacity * MemoryLayout<Element>.stride
         guard bytes >= 8 << 20, !array.isEmpty else { return }
-        array.withUnsafeMutableBufferPointer { buffer in
-            guard let base = buffer.baseAddress else { return }
-            let page = 4_096
-            let start = (Int(bitPattern: base) + page - 1) & ~(page - 1)
-            let end = (Int(bitPattern: base) + bytes) & ~(page - 1)
-            guard end > start, let memory = UnsafeMutableRawPointer(bitPattern: start) else { return }
-            _ = madvise(memory, end - start, Int32(MADV_HUGEPAGE))
-        }
+        let base = array.withUnsafeMutableBufferPointer { Int(bitPattern: $0.baseAddress) }
+        adviseWholePages(from: base, to: base + bytes, Int32(MADV_HUGEPAGE))
     #endif
 }
 
@@ -523,23 +496,65 @@ func withUTF8Bytes<Result>(of string: String, _ body: (UnsafeBufferPointer<UInt8
     return try copy.withUTF8(body)
 }
 
-/// Faults in the pages of `rows` of `array`'s capacity (beyond its count) on a background thread:
-/// `madvise(MADV_POPULATE_WRITE)` (Linux 5.14 and later) maps fresh zeroed pages where none are yet and leaves
-/// pages already there, and their contents, alone, so it never races with the writer. On other systems, or when
-/// the kernel declines, the writer faults the pages itself as before.
+/// Faults in the pages of `rows` of `array`'s capacity (beyond its count) on a background thread (see
+/// ``faultInInBackground(from:to:)``).
 func faultIn<Element>(_ array: [Element], rows: Range<Int>) {
+    let stride = MemoryLayout<Element>.stride
+    guard rows.upperBound <= array.capacity, let base = array.withUnsafeBufferPointer({ $0.baseAddress }) else {
+        return
+    }
+    let start = Int(bitPattern: base)
+    faultInInBackground(from: start + rows.lowerBound * stride, to: start + rows.upperBound * stride)
+}
+
+/// Faults in the whole pages between the addresses `start` and `end` on a background thread:
+/// `madvise(MADV_POPULATE_WRITE)` (Linux 5.14 and later) maps fresh zeroed pages where none are yet and leaves
+/// pages already there, and their contents, alone, so it never races with the writer (memory freed or reused
+/// meanwhile is at worst populated, never changed). On other systems, or when the kernel declines, the writer
+/// faults the pages itself.
+func faultInInBackground(from start: Int, to end: Int) {
     #if os(Linux)
-        let stride = MemoryLayout<Element>.stride
-        guard let base = array.withUnsafeBufferPointer({ $0.baseAddress }), rows.upperBound <= array.capacity
-        else { return }
-        let page = 4_096
-        let start = (Int(bitPattern: base) + rows.lowerBound * stride + page - 1) & ~(page - 1)
-        let end = (Int(bitPattern: base) + rows.upperBound * stride) & ~(page - 1)
-        guard end > start else { return }
         DispatchQueue.global(qos: .utility).async {
-            _ = madvise(UnsafeMutableRawPointer(bitPattern: start), end - start, 23)  // MADV_POPULATE_WRITE
+            adviseWholePages(from: start, to: end, 23)  // MADV_POPULATE_WRITE (the Glibc module lacks it)
         }
     #endif
+}
+
+/// `madvise` of the whole 4 KiB pages between the addresses `start` and `end` (a hint; Linux only).
+func adviseWholePages(from start: Int, to end: Int, _ advice: Int32) {
+    #if os(Linux)
+        let first = (start + 4_095) & ~4_095
+        let last = end & ~4_095
+        guard last > first, let memory = UnsafeMutableRawPointer(bitPattern: first) else { return }
+        _ = madvise(memory, last - first, advice)
+    #endif
+}
+
+/// Which rows of a growing buffer to fault in next: a window ahead of the writer, asked for once per half window.
+struct FaultAhead: Sendable {
+    let window: Int
+    /// Rows faulted in or asked for.
+    private var faulted = 0
+
+    init(window: Int) { self.window = window }
+
+    /// The rows to fault in now that `count` rows of `capacity` are written, or `nil`; cheap enough per row.
+    @inline(__always)
+    mutating func next(count: Int, capacity: Int) -> Range<Int>? {
+        guard count + window / 2 >= faulted, capacity >= window else { return nil }
+        return advance(count: count, capacity: capacity)
+    }
+
+    @inline(never)
+    private mutating func advance(count: Int, capacity: Int) -> Range<Int>? {
+        let from = Swift.max(faulted, count)
+        let to = Swift.min(capacity, count + window)
+        faulted = Swift.max(to, count + window / 2 + 1)
+        return to > from ? from..<to : nil
+    }
+
+    /// A new buffer whose first `count` rows are already touched.
+    mutating func restart(at count: Int) { faulted = count }
 }
 
 /// ``withUTF8Bytes(of:_:)`` of the string at `string`, read in place (no copy of the string: no retain).

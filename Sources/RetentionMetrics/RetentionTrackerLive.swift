@@ -1,12 +1,13 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 internal import CRetentionPrefetch
 import Dispatch
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 // The incremental state behind `RetentionTracker(live:)`: per-customer state updated on every record, plus running
 // aggregates per period, so that the default report ("as of now") is assembled from the aggregates and one pass
@@ -85,8 +86,8 @@ final class LiveCustomerStore: @unchecked Sendable {
     let base: UnsafeMutablePointer<LiveCustomer>
     let capacity: Int
     var count = 0
-    /// Customers whose memory is faulted in, or being faulted in on another thread (see ``faultInAhead()``).
-    private var faulted = 0
+    /// The customers whose memory to fault in next (see ``faultInAhead()``).
+    private var faultAhead = FaultAhead(window: 1 << 17)
     /// Whether `base` now belongs to a grown store (see ``grown(capacity:)``).
     private var handedOver = false
 
@@ -95,40 +96,21 @@ final class LiveCustomerStore: @unchecked Sendable {
         base = Self.allocate(self.capacity)
     }
 
-    private init(base: UnsafeMutablePointer<LiveCustomer>, capacity: Int, count: Int, faulted: Int) {
+    private init(base: UnsafeMutablePointer<LiveCustomer>, capacity: Int, count: Int, faultAhead: FaultAhead) {
         self.base = base
         self.capacity = capacity
         self.count = count
-        self.faulted = faulted
+        self.faultAhead = faultAhead
     }
 
-    /// Customers faulted in ahead of the writer at a time.
-    private static let faultWindow = 1 << 17
-
-    /// Keeps the memory of the next customers faulted in on another thread (`MADV_POPULATE_WRITE`, Linux): fresh
-    /// pages cost their first touch, which would otherwise stall recording. Checked per new customer; works once
-    /// per half window.
+    /// Keeps the memory of the next 131,072 customers faulted in on another thread
+    /// (``faultInInBackground(from:to:)``): fresh pages cost their first touch, which would otherwise stall
+    /// recording.
     @inline(__always)
     func faultInAhead() {
-        guard count + Self.faultWindow / 2 >= faulted, capacity >= Self.faultWindow else { return }
-        faultInAheadSlowly()
-    }
-
-    @inline(never)
-    private func faultInAheadSlowly() {
-        let from = Swift.max(faulted, count)
-        let to = Swift.min(capacity, count + Self.faultWindow)
-        faulted = Swift.max(to, count + Self.faultWindow / 2 + 1)
-        #if os(Linux)
-            guard to > from else { return }
-            let stride = MemoryLayout<LiveCustomer>.stride
-            let start = (Int(bitPattern: base) + from * stride + 4_095) & ~4_095
-            let end = (Int(bitPattern: base) + to * stride) & ~4_095
-            guard end > start else { return }
-            DispatchQueue.global(qos: .utility).async {
-                _ = madvise(UnsafeMutableRawPointer(bitPattern: start), end - start, 23)  // MADV_POPULATE_WRITE
-            }
-        #endif
+        guard let customers = faultAhead.next(count: count, capacity: capacity) else { return }
+        faultInInBackground(
+            from: Int(bitPattern: base + customers.lowerBound), to: Int(bitPattern: base + customers.upperBound))
     }
 
     /// A copy with room for `capacity` customers.
@@ -150,7 +132,7 @@ final class LiveCustomerStore: @unchecked Sendable {
                 handedOver = true
                 return LiveCustomerStore(
                     base: memory.bindMemory(to: LiveCustomer.self, capacity: capacity), capacity: capacity,
-                    count: count, faulted: faulted)
+                    count: count, faultAhead: faultAhead)
             }
         #endif
         return copy(capacity: capacity)
