@@ -13,46 +13,72 @@ import Dispatch
 // aggregates per period, so that the default report ("as of now") is assembled from the aggregates and one pass
 // over compact per-customer columns (RFM), without reading the orders.
 
-/// Per-period (or per-day) sums indexed by an absolute index, growing on both sides.
-struct OffsetSeries: Sendable {
+/// Per-period (or per-day) sums indexed by an absolute index, growing on both sides, in memory that a
+/// ``LiveSums`` owns: no copy-on-write check per update (the live state checks its ``LiveSumsBox`` once per order
+/// instead, which an array per series would do on every add). A copy of the value is a view of the same memory.
+struct OffsetSeries {
     private(set) var base: Int64 = 0
-    private(set) var values: [Int64] = []
+    private(set) var count = 0
+    private var values: UnsafeMutablePointer<Int64>?
 
     @inline(__always)
     subscript(index: Int64) -> Int64 {
         let slot = index &- base
-        return slot >= 0 && slot < Int64(values.count) ? values[Int(slot)] : 0
+        return slot >= 0 && slot < Int64(count) ? values![Int(slot)] : 0
     }
 
     /// The index range that may hold non-zero values.
-    var indices: Range<Int64> { base..<(base + Int64(values.count)) }
+    var indices: Range<Int64> { base..<(base + Int64(count)) }
 
     @inline(__always)
     mutating func add(_ index: Int64, _ delta: Int64) {
         let slot = index &- base
-        if slot >= 0 && slot < Int64(values.count) {
-            values.withUnsafeMutableBufferPointer { $0[Int(slot)] &+= delta }
+        if slot >= 0 && slot < Int64(count) {
+            values.unsafelyUnwrapped[Int(slot)] &+= delta
             return
         }
         grow(toCover: index)
-        values[Int(index - base)] &+= delta
+        values.unsafelyUnwrapped[Int(index - base)] &+= delta
     }
 
+    /// Room for `index`: at least double the slots, zeros on the side that grows.
     private mutating func grow(toCover index: Int64) {
-        if values.isEmpty {
+        guard let old = values else {
             base = index - 8
-            values = [Int64](repeating: 0, count: 32)
+            count = 32
+            values = zeroedInt64s(count)
             return
         }
-        if index < base {
-            let extra = Int(max(base - index, Int64(values.count)))
-            values.insert(contentsOf: repeatElement(0, count: extra), at: 0)
-            base -= Int64(extra)
-        } else {
-            let needed = Int(index - base) + 1
-            values.append(contentsOf: repeatElement(0, count: max(needed - values.count, values.count)))
-        }
+        let lower = index < base
+        let needed = lower ? Int(base - index) + count : Int(index - base) + 1
+        let larger = Swift.max(needed, count * 2)
+        let memory = zeroedInt64s(larger)
+        let shift = lower ? larger - count : 0
+        (memory + shift).update(from: old, count: count)
+        old.deallocate()
+        base -= Int64(shift)
+        count = larger
+        values = memory
     }
+
+    /// A copy in memory of its own.
+    func copied() -> OffsetSeries {
+        var copy = self
+        if let values {
+            copy.values = UnsafeMutablePointer<Int64>.allocate(capacity: count)
+            copy.values!.initialize(from: values, count: count)
+        }
+        return copy
+    }
+
+    func deallocate() { values?.deallocate() }
+}
+
+/// `count` zeros.
+private func zeroedInt64s(_ count: Int) -> UnsafeMutablePointer<Int64> {
+    let memory = UnsafeMutablePointer<Int64>.allocate(capacity: count)
+    memory.initialize(repeating: 0, count: count)
+    return memory
 }
 
 /// One customer's incremental state: everything the live report needs of the customer, in one 64-byte cache line
@@ -163,39 +189,143 @@ final class LiveCustomerStore: @unchecked Sendable {
     }
 }
 
-/// Active customers by cohort period, then by offset from it: rows indexed from `base`, growing on both sides.
-struct CohortGrid: Sendable {
+/// Active customers by cohort period, then by offset from it: rows indexed from `base`, growing on both sides, in
+/// memory a ``LiveSums`` owns (see ``OffsetSeries``).
+struct CohortGrid {
     private(set) var base: Int64 = 0
-    private var rows: [[Int64]] = []
+    /// Per cohort, its actives by offset (`count` of them; later offsets are zero).
+    private var rows: UnsafeMutablePointer<OffsetSeries>?
+    private var rowCount = 0
 
     /// The actives of `cohort` by offset (shorter than the table when later offsets are zero).
     subscript(cohort: Int64) -> [Int64] {
         let slot = cohort - base
-        return slot >= 0 && slot < Int64(rows.count) ? rows[Int(slot)] : []
+        guard slot >= 0 && slot < Int64(rowCount) else { return [] }
+        let row = rows![Int(slot)]
+        return row.indices.isEmpty ? [] : (0..<row.indices.upperBound).map { row[$0] }
     }
 
     @inline(__always)
     mutating func add(cohort: Int64, offset: Int64, _ delta: Int64) {
         var slot = cohort &- base
-        if slot < 0 || slot >= Int64(rows.count) {
+        if slot < 0 || slot >= Int64(rowCount) {
             grow(toCover: cohort)
             slot = cohort - base
         }
-        rows[Int(slot)].add(at: Int(offset), delta)
+        rows.unsafelyUnwrapped[Int(slot)].add(offset, delta)
     }
 
     private mutating func grow(toCover cohort: Int64) {
-        if rows.isEmpty {
+        guard let old = rows else {
             base = cohort
-            rows = [[]]
-        } else if cohort < base {
-            let extra = Int(Swift.max(base - cohort, Int64(rows.count)))
-            rows.insert(contentsOf: repeatElement([], count: extra), at: 0)
-            base -= Int64(extra)
-        } else {
-            let needed = Int(cohort - base) + 1
-            rows.append(contentsOf: repeatElement([], count: Swift.max(needed - rows.count, rows.count)))
+            rowCount = 1
+            rows = .allocate(capacity: 1)
+            rows!.initialize(to: OffsetSeries())
+            return
         }
+        let lower = cohort < base
+        let needed = lower ? Int(base - cohort) + rowCount : Int(cohort - base) + 1
+        let larger = Swift.max(needed, rowCount * 2)
+        let memory = UnsafeMutablePointer<OffsetSeries>.allocate(capacity: larger)
+        memory.initialize(repeating: OffsetSeries(), count: larger)
+        let shift = lower ? larger - rowCount : 0
+        (memory + shift).update(from: old, count: rowCount)
+        old.deinitialize(count: rowCount)
+        old.deallocate()
+        base -= Int64(shift)
+        rowCount = larger
+        rows = memory
+    }
+
+    /// A copy in memory of its own.
+    func copied() -> CohortGrid {
+        var copy = self
+        if let rows {
+            copy.rows = .allocate(capacity: rowCount)
+            for slot in 0..<rowCount { (copy.rows! + slot).initialize(to: rows[slot].copied()) }
+        }
+        return copy
+    }
+
+    func deallocate() {
+        guard let rows else { return }
+        for slot in 0..<rowCount { rows[slot].deallocate() }
+        rows.deinitialize(count: rowCount)
+        rows.deallocate()
+    }
+}
+
+/// The running per-period sums and histograms of a ``LiveState``, in memory of their own.
+struct LiveSums {
+    /// Customers by number of purchases / by local day of the last purchase (RFM cut points without sorting).
+    var frequencyHistogram = OffsetSeries()
+    var lastDayHistogram = OffsetSeries()
+    /// Purchasers by ``logBucket(_:)`` of their RFM monetary value (65,536 buckets): the report's monetary cut
+    /// points need only the customers in the few buckets that hold a wanted rank.
+    var monetaryBuckets: UnsafeMutablePointer<Int32>
+
+    // Per period.
+    var eligible = OffsetSeries()
+    var newRevenue = OffsetSeries()
+    /// Eligible amounts in periods before the customer's first purchase period (or of customers without purchases).
+    var excluded = OffsetSeries()
+    var cohortSizes = OffsetSeries()
+    var returningCounts = OffsetSeries()
+    /// Active customers by cohort period, then by offset from it.
+    var cohortActive = CohortGrid()
+
+    static let bucketCount = 65_536
+
+    init() {
+        monetaryBuckets = .allocate(capacity: Self.bucketCount)
+        monetaryBuckets.initialize(repeating: 0, count: Self.bucketCount)
+    }
+
+    func copied() -> LiveSums {
+        var copy = self
+        copy.frequencyHistogram = frequencyHistogram.copied()
+        copy.lastDayHistogram = lastDayHistogram.copied()
+        copy.monetaryBuckets = .allocate(capacity: Self.bucketCount)
+        copy.monetaryBuckets.initialize(from: monetaryBuckets, count: Self.bucketCount)
+        copy.eligible = eligible.copied()
+        copy.newRevenue = newRevenue.copied()
+        copy.excluded = excluded.copied()
+        copy.cohortSizes = cohortSizes.copied()
+        copy.returningCounts = returningCounts.copied()
+        copy.cohortActive = cohortActive.copied()
+        return copy
+    }
+
+    func deallocate() {
+        frequencyHistogram.deallocate()
+        lastDayHistogram.deallocate()
+        eligible.deallocate()
+        newRevenue.deallocate()
+        excluded.deallocate()
+        cohortSizes.deallocate()
+        returningCounts.deallocate()
+        monetaryBuckets.deallocate()
+        cohortActive.deallocate()
+    }
+}
+
+/// The owner of a ``LiveSums``: the unit of copy-on-write for the live state's aggregates. The state writes
+/// through ``sums`` only after checking that it holds the only reference (and copying the box otherwise), so a
+/// box is only ever written while one state holds it, as with ``LiveCustomerStore``.
+final class LiveSumsBox: @unchecked Sendable {
+    let sums: UnsafeMutablePointer<LiveSums>
+
+    init(_ value: LiveSums = LiveSums()) {
+        sums = .allocate(capacity: 1)
+        sums.initialize(to: value)
+    }
+
+    func copy() -> LiveSumsBox { LiveSumsBox(sums.pointee.copied()) }
+
+    deinit {
+        sums.pointee.deallocate()
+        sums.deinitialize(count: 1)
+        sums.deallocate()
     }
 }
 
@@ -242,22 +372,21 @@ struct LiveState: Sendable {
     var repeaters = 0
     var firstPurchases = 0
     var firstAmount: Int64 = 0
-    /// Customers by number of purchases / by local day of the last purchase (RFM cut points without sorting).
-    var frequencyHistogram = OffsetSeries()
-    var lastDayHistogram = OffsetSeries()
-    /// Purchasers by ``logBucket(_:)`` of their RFM monetary value (65,536 buckets): the report's monetary cut
-    /// points need only the customers in the few buckets that hold a wanted rank.
-    var monetaryBuckets = [Int32](repeating: 0, count: 65_536)
 
-    // Per period.
-    var eligible = OffsetSeries()
-    var newRevenue = OffsetSeries()
-    /// Eligible amounts in periods before the customer's first purchase period (or of customers without purchases).
-    var excluded = OffsetSeries()
-    var cohortSizes = OffsetSeries()
-    var returningCounts = OffsetSeries()
-    /// Active customers by cohort period, then by offset from it.
-    var cohortActive = CohortGrid()
+    // Histograms and per-period sums (``LiveSums``): written through `sums` after `record`'s uniqueness check.
+    private var box = LiveSumsBox()
+    @inline(__always) private var sums: UnsafeMutablePointer<LiveSums> { box.sums }
+    var frequencyHistogram: OffsetSeries { box.sums.pointee.frequencyHistogram }
+    var lastDayHistogram: OffsetSeries { box.sums.pointee.lastDayHistogram }
+    var monetaryBuckets: UnsafeBufferPointer<Int32> {
+        UnsafeBufferPointer(start: box.sums.pointee.monetaryBuckets, count: LiveSums.bucketCount)
+    }
+    var eligible: OffsetSeries { box.sums.pointee.eligible }
+    var newRevenue: OffsetSeries { box.sums.pointee.newRevenue }
+    var excluded: OffsetSeries { box.sums.pointee.excluded }
+    var cohortSizes: OffsetSeries { box.sums.pointee.cohortSizes }
+    var returningCounts: OffsetSeries { box.sums.pointee.returningCounts }
+    var cohortActive: CohortGrid { box.sums.pointee.cohortActive }
 
     // Local days and periods without a calendar call per order: UTC days whose offset is the same all day, by
     // UTC day modulo 1,024 (-> the offset), and local days by local day modulo 1,024 (-> the period).
@@ -353,6 +482,7 @@ struct LiveState: Sendable {
     mutating func record(customer: Int32, instant: Int64, amount: Int64) -> Bool {
         guard let (day, period) = dayAndPeriod(instant) else { return false }
         if !isKnownUniquelyReferenced(&store) { store = store.copy(capacity: store.capacity) }
+        if !isKnownUniquelyReferenced(&box) { box = box.copy() }
         let state = store.base + Int(customer)
         minInstant = Swift.min(minInstant, instant)
         maxInstant = Swift.max(maxInstant, instant)
@@ -360,7 +490,7 @@ struct LiveState: Sendable {
             purchases += 1
             purchaseAmount += amount
             revenue += amount
-            eligible.add(period, amount)
+            sums.pointee.eligible.add(period, amount)
             minPurchasePeriod = Swift.min(minPurchasePeriod, period)
             maxPurchasePeriod = Swift.max(maxPurchasePeriod, period)
             if state.pointee.purchases == 0 {
@@ -373,15 +503,15 @@ struct LiveState: Sendable {
         }
         guard net else { return true }
         revenue += amount
-        eligible.add(period, amount)
+        sums.pointee.eligible.add(period, amount)
         if state.pointee.purchases > 0 { moveMonetary(from: state.pointee.amount, to: state.pointee.amount + amount) }
         state.pointee.amount += amount
         if state.pointee.purchases == 0 || period < Int64(state.pointee.firstPeriod) {
-            excluded.add(period, amount)
+            sums.pointee.excluded.add(period, amount)
             earlyRefunds[customer, default: []].append(EarlyRefund(period: period, amount: amount))
             state.pointee.flags |= Self.earlyRefundsFlag
         } else if period == Int64(state.pointee.firstPeriod) {
-            newRevenue.add(period, amount)
+            sums.pointee.newRevenue.add(period, amount)
             state.pointee.firstPeriodAmount += amount
         }
         return true
@@ -393,10 +523,9 @@ struct LiveState: Sendable {
         let from = logBucket(old)
         let to = logBucket(new)
         guard from != to else { return }
-        monetaryBuckets.withUnsafeMutableBufferPointer { buckets in
-            buckets[from] &-= 1
-            buckets[to] &+= 1
-        }
+        let buckets = sums.pointee.monetaryBuckets
+        buckets[from] &-= 1
+        buckets[to] &+= 1
     }
 
     private mutating func recordFirstPurchase(
@@ -412,15 +541,15 @@ struct LiveState: Sendable {
         state.pointee.lastDay = Int32(day - dayOrigin)
         state.pointee.purchases = 1
         state.pointee.amount += amount
-        monetaryBuckets[logBucket(state.pointee.amount)] += 1
+        sums.pointee.monetaryBuckets[logBucket(state.pointee.amount)] &+= 1
         purchasers += 1
         firstPurchases += 1
         firstAmount += amount
-        frequencyHistogram.add(1, 1)
-        lastDayHistogram.add(day, 1)
-        cohortSizes.add(period, 1)
-        cohortActive.add(cohort: period, offset: 0, 1)
-        newRevenue.add(period, amount)
+        sums.pointee.frequencyHistogram.add(1, 1)
+        sums.pointee.lastDayHistogram.add(day, 1)
+        sums.pointee.cohortSizes.add(period, 1)
+        sums.pointee.cohortActive.add(cohort: period, offset: 0, 1)
+        sums.pointee.newRevenue.add(period, amount)
         if state.pointee.flags & Self.earlyRefundsFlag != 0 { settleEarlyRefunds(state, customer: customer) }
     }
 
@@ -431,15 +560,15 @@ struct LiveState: Sendable {
         var state = pointer.pointee
         let count = Int64(state.purchases)
         state.purchases += 1
-        frequencyHistogram.add(count, -1)
-        frequencyHistogram.add(count + 1, 1)
+        sums.pointee.frequencyHistogram.add(count, -1)
+        sums.pointee.frequencyHistogram.add(count + 1, 1)
         if count == 1 { repeaters += 1 }
         moveMonetary(from: state.amount, to: state.amount + amount)
         state.amount += amount
         let relative = Int32(day - dayOrigin)
         if relative > state.lastDay {
-            lastDayHistogram.add(Int64(state.lastDay) + dayOrigin, -1)
-            lastDayHistogram.add(day, 1)
+            sums.pointee.lastDayHistogram.add(Int64(state.lastDay) + dayOrigin, -1)
+            sums.pointee.lastDayHistogram.add(day, 1)
             state.lastDay = relative
         }
         if instant < state.firstInstant {
@@ -459,23 +588,23 @@ struct LiveState: Sendable {
             pointer.pointee = state
             moveCohort(pointer, customer: customer, to: period)
             pointer.pointee.firstPeriodAmount += amount
-            newRevenue.add(period, amount)
+            sums.pointee.newRevenue.add(period, amount)
             return
         }
         let offset = period - first
         if offset == 0 {
-            newRevenue.add(period, amount)
+            sums.pointee.newRevenue.add(period, amount)
             state.firstPeriodAmount += amount
         } else if offset < 64 {
             if state.bits & (1 << UInt64(offset)) == 0 {
                 state.bits |= 1 << UInt64(offset)
-                returningCounts.add(period, 1)
-                cohortActive.add(cohort: first, offset: offset, 1)
+                sums.pointee.returningCounts.add(period, 1)
+                sums.pointee.cohortActive.add(cohort: first, offset: offset, 1)
             }
         } else if farPeriods[customer, default: []].insert(period).inserted {
             state.flags |= Self.farPeriodsFlag
-            returningCounts.add(period, 1)
-            cohortActive.add(cohort: first, offset: offset, 1)
+            sums.pointee.returningCounts.add(period, 1)
+            sums.pointee.cohortActive.add(cohort: first, offset: offset, 1)
         }
         pointer.pointee = state
     }
@@ -490,14 +619,14 @@ struct LiveState: Sendable {
         var state = pointer.pointee
         let old = Int64(state.firstPeriod)
         let shift = old - period
-        cohortSizes.add(old, -1)
-        cohortSizes.add(period, 1)
-        newRevenue.add(old, -state.firstPeriodAmount)
-        returningCounts.add(old, 1)
+        sums.pointee.cohortSizes.add(old, -1)
+        sums.pointee.cohortSizes.add(period, 1)
+        sums.pointee.newRevenue.add(old, -state.firstPeriodAmount)
+        sums.pointee.returningCounts.add(old, 1)
         if state.flags & Self.farPeriodsFlag != 0, let far = farPeriods[customer] {
             for active in far {
-                cohortActive.add(cohort: old, offset: active - old, -1)
-                cohortActive.add(cohort: period, offset: active - period, 1)
+                sums.pointee.cohortActive.add(cohort: old, offset: active - old, -1)
+                sums.pointee.cohortActive.add(cohort: period, offset: active - period, 1)
             }
         }
         var bits = state.bits
@@ -505,8 +634,8 @@ struct LiveState: Sendable {
         while bits != 0 {
             let offset = Int64(bits.trailingZeroBitCount)
             bits &= bits &- 1
-            cohortActive.add(cohort: old, offset: offset, -1)
-            cohortActive.add(cohort: period, offset: offset + shift, 1)
+            sums.pointee.cohortActive.add(cohort: old, offset: offset, -1)
+            sums.pointee.cohortActive.add(cohort: period, offset: offset + shift, 1)
             if offset + shift < 64 {
                 moved |= 1 << UInt64(offset + shift)
             } else {
@@ -514,7 +643,7 @@ struct LiveState: Sendable {
                 state.flags |= Self.farPeriodsFlag
             }
         }
-        cohortActive.add(cohort: period, offset: 0, 1)
+        sums.pointee.cohortActive.add(cohort: period, offset: 0, 1)
         state.bits = moved
         state.firstPeriod = Int32(period)
         state.firstPeriodAmount = 0
@@ -533,23 +662,14 @@ struct LiveState: Sendable {
                 kept.append(refund)
                 continue
             }
-            excluded.add(refund.period, -refund.amount)
+            sums.pointee.excluded.add(refund.period, -refund.amount)
             if refund.period == first {
-                newRevenue.add(first, refund.amount)
+                sums.pointee.newRevenue.add(first, refund.amount)
                 state.pointee.firstPeriodAmount += refund.amount
             }
         }
         earlyRefunds[customer] = kept.isEmpty ? nil : kept
         if kept.isEmpty { state.pointee.flags &= ~Self.earlyRefundsFlag }
-    }
-}
-
-extension Array where Element == Int64 {
-    /// Adds `delta` at `slot`, padding the array with zeros first when it is shorter.
-    @inline(__always)
-    fileprivate mutating func add(at slot: Int, _ delta: Int64) {
-        if count <= slot { append(contentsOf: repeatElement(0, count: Swift.max(slot + 1 - count, 8))) }
-        self[slot] += delta
     }
 }
 

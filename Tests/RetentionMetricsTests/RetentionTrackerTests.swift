@@ -230,6 +230,24 @@ struct RetentionTrackerLiveTests {
         }
     }
 
+    /// Copies of a live tracker share their state until one of them records: each then reports its own orders
+    /// (the customers and the running sums are copied on the first write to a shared state).
+    @Test func copiesOfALiveTrackerDiverge() throws {
+        let options = RetentionReport.Options(calendar: PeriodCalendar(identifier: "Europe/Berlin")!, refunds: .net)
+        let orders = KernelFixture.orders(count: 3_000, seed: 21, years: 2, refundShare: 0.1)
+        var first = RetentionTracker(live: options)
+        try first.record(contentsOf: orders[0..<1_000])
+        var second = first
+        let third = first
+        try first.record(contentsOf: orders[1_000..<2_000])
+        for order in orders[2_000..<3_000] { try second.record(order) }
+        #expect(first.reportsLive(options) && second.reportsLive(options) && third.reportsLive(options))
+        #expect(try first.report(options: options) == RetentionReport(OrderLedger(orders[0..<2_000]), options: options))
+        let secondOrders = Array(orders[0..<1_000]) + orders[2_000..<3_000]
+        #expect(try second.report(options: options) == RetentionReport(OrderLedger(secondOrders), options: options))
+        #expect(try third.report(options: options) == RetentionReport(OrderLedger(orders[0..<1_000]), options: options))
+    }
+
     /// Identical repeats inside a batch, and against recorded orders, are ignored and counted, as by the ledger.
     /// Batches of every size (the batch's own repeats are found through a hash table of its orders), with integer
     /// and string order ids: identical repeats are ignored as the ledger ignores them, and a repeat with other
