@@ -160,23 +160,46 @@ public struct RetentionTracker: Sendable {
         let count = batch.count
         guard count > 0 else { return 0 }
         precondition(count < Int(Int32.max), "a batch of over 2^31 orders")
-        // Per order: its id's hash, and -1 (not recorded) or its customer number. The batch's recorded orders by
-        // hash: an open-addressing table of their positions, a power of two at least twice the batch.
+        // Per order: its id's hash, its id's integer key (-1 for none), and -1 (not recorded) or its customer
+        // number; the batch's recorded orders by hash: an open-addressing table of their positions, a power of two
+        // at least twice the batch; the rows to append (instants and amounts; the numbers are compacted in place).
         let bits = max(4, Int.bitWidth - (2 * count - 1).leadingZeroBitCount)
         return try withUnsafeTemporaryAllocation(of: UInt64.self, capacity: count) { hashes in
             try withUnsafeTemporaryAllocation(of: Int32.self, capacity: count) { numbers in
                 try withUnsafeTemporaryAllocation(of: Int32.self, capacity: 1 << bits) { table in
-                    table.initialize(repeating: -1)
-                    return try record(batch: batch, hashes: hashes, numbers: numbers, table: table, bits: bits)
+                    try withUnsafeTemporaryAllocation(of: Int64.self, capacity: 3 * count) { words in
+                        table.initialize(repeating: -1)
+                        let base = words.baseAddress!
+                        let scratch = BatchScratch(
+                            hashes: hashes, numbers: numbers, table: table, bits: bits,
+                            keys: UnsafeMutableBufferPointer(start: base, count: count),
+                            instants: UnsafeMutableBufferPointer(start: base + count, count: count),
+                            amounts: UnsafeMutableBufferPointer(start: base + 2 * count, count: count))
+                        return try record(batch: batch, scratch)
+                    }
                 }
             }
         }
     }
 
-    private mutating func record(
-        batch: UnsafeBufferPointer<Order>, hashes: UnsafeMutableBufferPointer<UInt64>,
-        numbers: UnsafeMutableBufferPointer<Int32>, table: UnsafeMutableBufferPointer<Int32>, bits: Int
-    ) throws -> Int {
+    /// Per-order working memory of ``record(batch:_:)``, on the stack.
+    private struct BatchScratch {
+        let hashes: UnsafeMutableBufferPointer<UInt64>
+        let numbers: UnsafeMutableBufferPointer<Int32>
+        let table: UnsafeMutableBufferPointer<Int32>
+        let bits: Int
+        let keys: UnsafeMutableBufferPointer<Int64>
+        let instants: UnsafeMutableBufferPointer<Int64>
+        let amounts: UnsafeMutableBufferPointer<Int64>
+    }
+
+    private mutating func record(batch: UnsafeBufferPointer<Order>, _ scratch: BatchScratch) throws -> Int {
+        let (hashes, numbers, table, bits, keys) = (
+            scratch.hashes, scratch.numbers, scratch.table, scratch.bits, scratch.keys
+        )
+        // Integer order ids' keys are found under the store's pattern as the batch starts; appending them keeps
+        // its prefix when the store already holds ids (only an empty store infers a pattern from its first id).
+        let keysStand = orderIDs.count > 0
         var pendingCurrency = currency
         var total = absoluteTotal
         var appended = 0
@@ -196,6 +219,7 @@ public struct RetentionTracker: Sendable {
                 guard let key = orderIDs.integer(of: bytes) else { return (orderIDs.row(ofBytes: bytes), Int64?.none) }
                 return (orderIDs.row(ofInteger: key), key)
             }
+            keys[index] = key ?? -1
             if let row = existing {
                 guard matches(row, order.pointee) else { throw conflict(order.pointee) }
                 continue
@@ -254,13 +278,34 @@ public struct RetentionTracker: Sendable {
             live?.prefetch(number)
         }
         if currency == nil && appended > 0 { currency = orders.pointee.currency }
+        // The rows go into the columns together at the end: one uniqueness check per column and batch.
+        let (instants, amounts) = (scratch.instants, scratch.amounts)
+        var rows = 0
         for index in batch.indices where numbers[index] >= 0 {
             let order = orders + index
-            withUTF8Bytes(at: order.id) { orderIDs.append(bytes: $0) }
-            append(
-                customer: numbers[index], instant: order.pointee.timestamp.secondsSince1970,
-                amount: order.pointee.amount)
+            // The key found above stands (a store turned to strings by an earlier id of the batch spells it
+            // back), unless the store had no pattern yet or an earlier id narrowed the pattern's widths past this
+            // one: `append(bytes:)` then decides again.
+            let key = keys[index]
+            withUTF8Bytes(at: order.id) { bytes in
+                if key >= 0 && keysStand && orderIDs.pattern.fits(bytes) {
+                    orderIDs.append(integer: key, spelledBy: bytes)
+                } else {
+                    orderIDs.append(bytes: bytes)
+                }
+            }
+            let (number, instant, amount) = (
+                numbers[index], order.pointee.timestamp.secondsSince1970, order.pointee.amount
+            )
+            numbers[rows] = number
+            instants[rows] = instant
+            amounts[rows] = amount
+            rows += 1
+            if live?.record(customer: number, instant: instant, amount: amount) == false { live = nil }
         }
+        customerColumn.append(contentsOf: UnsafeBufferPointer(rebasing: numbers[..<rows]))
+        timestampColumn.append(contentsOf: UnsafeBufferPointer(rebasing: instants[..<rows]))
+        amountColumn.append(contentsOf: UnsafeBufferPointer(rebasing: amounts[..<rows]))
         return appended
     }
 
