@@ -260,11 +260,13 @@ public struct RetentionTracker: Sendable {
         // cache misses overlap, instead of one miss after another. The numeric index's slots are requested
         // before the look-ups for the same reason.
         if !hashingCustomers, let index = numericCustomers {
+            // The closures capture the pattern (plain values), not the index (a retain and release per order).
+            let pattern = index.pattern
             index.slots.withUnsafeBufferPointer { slots in
                 guard let base = slots.baseAddress else { return }
                 for position in batch.indices where numbers[position] >= 0 {
                     withUTF8Bytes(at: (orders + position).customerID) { bytes in
-                        if let key = index.pattern.key(bytes), key < Int64(slots.count) {
+                        if let key = pattern.key(bytes), key < Int64(slots.count) {
                             retention_prefetch_for_write(base + Int(key))
                         }
                     }
@@ -396,12 +398,13 @@ public struct RetentionTracker: Sendable {
     /// ``customerNumber(interning:)`` of the id at `id`, read in place.
     @inline(__always)
     private mutating func customerNumber(interningAt id: UnsafePointer<String>) -> Int32 {
-        if !hashingCustomers, let index = numericCustomers {
-            let found: Int32? = withUTF8Bytes(at: id) { bytes in
-                guard let key = index.pattern.key(bytes) else { return nil }
-                return index.find(key: key)
-            }
-            if let found { return found }
+        // The index is read in place: a copy of it (`if let index = numericCustomers`) costs a retain and a
+        // release of its table per order.
+        if !hashingCustomers, numericCustomers != nil,
+            let key = withUTF8Bytes(at: id, { numericCustomers.unsafelyUnwrapped.pattern.key($0) }),
+            let found = numericCustomers.unsafelyUnwrapped.find(key: key)
+        {
+            return found
         }
         return customerNumber(interning: id.pointee)
     }
