@@ -118,7 +118,9 @@ public struct RetentionTracker: Sendable {
     @discardableResult
     public mutating func record(_ order: Order) throws -> OrderLedger.AppendOutcome {
         if let currency, currency != order.currency { throw mixedCurrency(order, currency) }
-        if let row = row(ofOrderID: order.id) {
+        // An integer id's key is found once, for the look-up and the append.
+        let key = withUTF8Bytes(of: order.id) { orderIDs.integer(of: $0) }
+        if let row = key.map({ orderIDs.row(ofInteger: $0) }) ?? row(ofOrderID: order.id) {
             if matches(row, order) {
                 duplicatesIgnored += 1
                 return .duplicateIgnored
@@ -130,7 +132,18 @@ public struct RetentionTracker: Sendable {
         absoluteTotal = total
         reserve(1)
         faultInAhead()
-        commit(order)
+        let number = customerNumber(interning: order.customerID)
+        if currency == nil { currency = order.currency }
+        withUTF8Bytes(of: order.id) { bytes in
+            // The key is what `append(bytes:)` would find: the store's pattern is unchanged since the look-up (an
+            // empty store's plain pattern gives an all-digit first id the key its inferred pattern gives).
+            if let key {
+                orderIDs.append(integer: key, spelledBy: bytes)
+            } else {
+                orderIDs.append(bytes: bytes)
+            }
+        }
+        append(customer: number, instant: order.timestamp.secondsSince1970, amount: order.amount)
         return .appended
     }
 
@@ -362,18 +375,6 @@ public struct RetentionTracker: Sendable {
         faultIn(customerColumn, rows: rows)
         faultIn(timestampColumn, rows: rows)
         faultIn(amountColumn, rows: rows)
-    }
-
-    /// Appends a checked order (absent id, same currency, total already updated).
-    private mutating func commit(_ order: Order) {
-        commit(order, customer: customerNumber(interning: order.customerID))
-    }
-
-    /// Appends a checked order whose customer is already interned.
-    private mutating func commit(_ order: Order, customer number: Int32) {
-        if currency == nil { currency = order.currency }
-        withUTF8Bytes(of: order.id) { orderIDs.append(bytes: $0) }
-        append(customer: number, instant: order.timestamp.secondsSince1970, amount: order.amount)
     }
 
     /// Appends a row (its order id already stored) to the columns and the live state.

@@ -330,7 +330,7 @@ struct RetentionTrackerLiveTests {
 
     /// Order ids whose spelling changes the store's pattern inside a batch (the first id sets the prefix; `"0042"`
     /// fixes the width, after which `"44"` no longer fits; `"x-1"` turns the store to strings) are stored as
-    /// spelled: each is found again, and the columns equal the ledger's.
+    /// spelled: each is found again, and the columns equal the ledger's; one at a time as well.
     @Test(arguments: [
         ["A1", "123", "A7", "A0012", "A13", "A5"], ["123", "A1", "124"], ["0042", "0043", "44", "0045"],
         ["10", "11", "x-1", "12", "013"], ["5", "50", "500", "0", "05"], ["0042", "44", "0045", "46"],
@@ -349,6 +349,9 @@ struct RetentionTrackerLiveTests {
             try tracker.record(contentsOf: orders[..<first])
             #expect(try tracker.record(contentsOf: orders[first...]) == orders.count - first)
             #expect(try tracker.ledger.orders == OrderLedger(orders).orders)
+            var single = RetentionTracker(live: .init())
+            for recorded in orders { #expect(try single.record(recorded) == .appended) }
+            #expect(try single.ledger.orders == OrderLedger(orders).orders)
             for recorded in orders { #expect(try tracker.record(recorded) == .duplicateIgnored) }
             // "A100" is not "100" (nor anything of the batch): a new order unless it was recorded first.
             if prefix == ["A100"] {
