@@ -343,7 +343,7 @@ struct RetentionTrackerLiveTests {
                 amount: 100 + Int64(index))
         }
         let head = ["A100", "200", "0300", "x", "1234"]
-        for (prefix, first) in [([String](), 0)] + head.map { ([$0], 1) } {
+        for (prefix, first) in [([String](), 0)] + head.map({ ([$0], 1) }) {
             let orders = (prefix + ids).enumerated().map { order($0.offset, $0.element) }
             var tracker = RetentionTracker(live: .init())
             try tracker.record(contentsOf: orders[..<first])
