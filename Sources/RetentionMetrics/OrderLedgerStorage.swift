@@ -1,6 +1,8 @@
 // Compact storage behind `OrderLedger`: an id hash, an open-addressing table of Int32 values and the order-id
 // column. `package` so that the bulk loaders in RetentionStorage can build them directly.
 
+internal import CRetentionPrefetch
+
 /// The 64-bit hash the ledger uses for customer and order ids (over their UTF-8 bytes).
 ///
 ///     h = mix(... mix(seed ^ n ^ word_0) ^ word_1 ...)      words: little-endian 8-byte loads, last one padded
@@ -51,44 +53,64 @@ package enum IDHash {
 }
 
 /// An open-addressing (linear probing) table of `Int32` values keyed by a 64-bit hash; callers confirm a hash
-/// match with their own equality test. Slots hold `value + 1`, 0 is empty. Load factor at most 1/2: a probe that
-/// misses costs the caller a comparison (often a cache miss), so short probe runs matter more than 4 bytes a slot.
+/// match with their own equality test. A slot holds `value + 1` in its low 32 bits and the high 32 bits of the
+/// hash as a tag; 0 is empty. A probe calls the caller's test only when the tags agree: the test usually reads
+/// the stored id (a cache miss), so a probe past other ids costs no miss but the slot's. Load factor at most 1/2.
 package struct IDHashTable: Sendable {
-    @usableFromInline package var slots: [Int32]
+    @usableFromInline package var slots: [UInt64]
     @usableFromInline package var mask: Int
     package private(set) var count = 0
+    /// Whether every value was inserted as the count at that time, so that the values are exactly `0..<count`:
+    /// growing can then rehash them in that order (callers' ids stored in value order are read sequentially)
+    /// instead of in slot order (a random access per value).
+    private var dense = true
 
     /// A table that holds `minimumCapacity` values without growing.
     package init(minimumCapacity: Int = 0) {
         var capacity = 16
         while capacity < minimumCapacity * 2 + 2 { capacity *= 2 }
-        slots = [Int32](repeating: 0, count: capacity)
+        slots = [UInt64](repeating: 0, count: capacity)
         mask = capacity - 1
-    }
-
-    /// Adopts slots built elsewhere with the same probing rule (`hash & mask`, then +1).
-    package init(slots: [Int32], count: Int) {
-        precondition(slots.count >= 16 && slots.count & (slots.count - 1) == 0, "slot count must be a power of 2")
-        self.slots = slots
-        self.mask = slots.count - 1
-        self.count = count
     }
 
     /// How many values fit before the table must grow.
     package var capacity: Int { slots.count / 2 }
 
+    /// The slot of `value` under `hash`.
+    @inlinable @inline(__always)
+    package static func slot(hash: UInt64, value: Int32) -> UInt64 {
+        hash & 0xFFFF_FFFF_0000_0000 | UInt64(UInt32(bitPattern: value &+ 1))
+    }
+
+    /// The value a full slot holds.
+    @inlinable @inline(__always)
+    package static func value(_ slot: UInt64) -> Int32 {
+        Int32(bitPattern: UInt32(truncatingIfNeeded: slot)) &- 1
+    }
+
     /// The first value under `hash` for which `matches` is true.
     @inlinable
     package func find(hash: UInt64, where matches: (Int32) -> Bool) -> Int32? {
         slots.withUnsafeBufferPointer { slots in
+            let tag = hash & 0xFFFF_FFFF_0000_0000
             var index = Int(truncatingIfNeeded: hash) & mask
             while true {
                 let slot = slots[index]
                 if slot == 0 { return nil }
-                if matches(slot - 1) { return slot - 1 }
+                if slot & 0xFFFF_FFFF_0000_0000 == tag {
+                    let value = Self.value(slot)
+                    if matches(value) { return value }
+                }
                 index = (index + 1) & mask
             }
         }
+    }
+
+    /// Asks for the slot where a look-up of `hash` starts (a batch requests its ids' slots before looking them up,
+    /// so that the cache misses overlap).
+    @inline(__always)
+    package func prefetch(hash: UInt64) {
+        slots.withUnsafeBufferPointer { retention_prefetch_for_write($0.baseAddress! + (Int(truncatingIfNeeded: hash) & mask)) }
     }
 
     /// Inserts `value` under `hash` (the caller knows it is absent); the table must have room.
@@ -98,8 +120,9 @@ package struct IDHashTable: Sendable {
         slots.withUnsafeMutableBufferPointer { slots in
             var index = Int(truncatingIfNeeded: hash) & mask
             while slots[index] != 0 { index = (index + 1) & mask }
-            slots[index] = value + 1
+            slots[index] = Self.slot(hash: hash, value: value)
         }
+        dense = dense && value == Int32(truncatingIfNeeded: count)
         count += 1
     }
 
@@ -107,9 +130,32 @@ package struct IDHashTable: Sendable {
     package mutating func insert(hash: UInt64, value: Int32, rehash: (Int32) -> UInt64) {
         if count >= capacity {
             var larger = IDHashTable(minimumCapacity: 0)
-            larger.slots = [Int32](repeating: 0, count: slots.count * 2)
+            larger.slots = [UInt64](repeating: 0, count: slots.count * 2)
             larger.mask = slots.count * 2 - 1
-            for slot in slots where slot != 0 { larger.insert(hash: rehash(slot - 1), value: slot - 1) }
+            if dense {
+                // In value order, each value's new slot requested 16 values ahead: the inserts land in random
+                // slots of fresh memory, a cache miss each otherwise.
+                let total = Int32(truncatingIfNeeded: count)
+                withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 16) { ahead in
+                    for old in 0..<Swift.min(16, total) {
+                        ahead[Int(old)] = rehash(old)
+                        larger.prefetch(hash: ahead[Int(old)])
+                    }
+                    for old in 0..<total {
+                        let hash = ahead[Int(old & 15)]
+                        if old + 16 < total {
+                            ahead[Int(old & 15)] = rehash(old + 16)
+                            larger.prefetch(hash: ahead[Int(old & 15)])
+                        }
+                        larger.insert(hash: hash, value: old)
+                    }
+                }
+            } else {
+                for slot in slots where slot != 0 {
+                    let old = Self.value(slot)
+                    larger.insert(hash: rehash(old), value: old)
+                }
+            }
             self = larger
         }
         insert(hash: hash, value: value)
@@ -203,7 +249,7 @@ package struct OrderIDStore: Sendable {
 
     /// The bytes in use: ids stored in the arena plus 8 bytes per stored integer, ends and table slots.
     package var storageBytes: Int {
-        integers.capacity * 8 + arena.capacity + ends.capacity * 4 + table.slots.count * 4
+        integers.capacity * 8 + arena.capacity + ends.capacity * 4 + table.slots.count * 8
     }
 
     // MARK: Lookup
@@ -226,6 +272,17 @@ package struct OrderIDStore: Sendable {
         case .strings:
             var text = pattern.string(value)
             return text.withUTF8 { row(ofBytes: $0) }
+        }
+    }
+
+    /// Asks for the hash-table slot where a look-up of the id spelled by `bytes` starts, when the store has a table.
+    @inline(__always)
+    package func prefetch(bytes: UnsafeBufferPointer<UInt8>) {
+        switch kind {
+        case .affine, .sortedIntegers: return
+        case .integers:
+            if let value = pattern.key(bytes) { table.prefetch(hash: IDHash.hash(integer: value)) }
+        case .strings: table.prefetch(hash: IDHash.hash(UnsafeRawBufferPointer(bytes)))
         }
     }
 

@@ -220,6 +220,10 @@ public struct RetentionTracker: Sendable {
         // The orders are read in place through pointers (their strings' bytes too): a copy of an `Order` costs a
         // retain and a release per string.
         let orders = batch.baseAddress!
+        // Hashed ids' table slots are requested before the look-ups, so that their cache misses overlap.
+        if orderIDs.kind == .integers || orderIDs.kind == .strings {
+            for index in batch.indices { withUTF8Bytes(at: (orders + index).id) { orderIDs.prefetch(bytes: $0) } }
+        }
         for index in batch.indices {
             let order = orders + index
             numbers[index] = -1
@@ -283,6 +287,13 @@ public struct RetentionTracker: Sendable {
                             retention_prefetch_for_write(base + Int(key))
                         }
                     }
+                }
+            }
+        }
+        if hashingCustomers {
+            for position in batch.indices where numbers[position] >= 0 {
+                withUTF8Bytes(at: (orders + position).customerID) {
+                    customerIndex.prefetch(hash: IDHash.hash(UnsafeRawBufferPointer($0)))
                 }
             }
         }

@@ -1038,7 +1038,7 @@ struct CustomerInterner {
             entries.withUnsafeBufferPointer { entries in
                 for row in rows where !row.numericKey {
                     let slot = slots[Int(truncatingIfNeeded: row.customerKey) & mask]
-                    if slot > 0 { sink &+= entries[Int(slot) - 1].length }
+                    if slot != 0 { sink &+= entries[Int(IDHashTable.value(slot))].length }
                 }
             }
         }
