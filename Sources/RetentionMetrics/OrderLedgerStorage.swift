@@ -113,6 +113,22 @@ package struct IDHashTable: Sendable {
         slots.withUnsafeBufferPointer { retention_prefetch_for_write($0.baseAddress! + (Int(truncatingIfNeeded: hash) & mask)) }
     }
 
+    /// The first value whose tag agrees with `hash`, unconfirmed: what ``find(hash:where:)`` would compare first
+    /// (a batch requests that value's id before the look-ups, as it requested the slot).
+    @inline(__always)
+    package func candidate(hash: UInt64) -> Int32? {
+        slots.withUnsafeBufferPointer { slots in
+            let tag = hash & 0xFFFF_FFFF_0000_0000
+            var index = Int(truncatingIfNeeded: hash) & mask
+            while true {
+                let slot = slots[index]
+                if slot == 0 { return nil }
+                if slot & 0xFFFF_FFFF_0000_0000 == tag { return Self.value(slot) }
+                index = (index + 1) & mask
+            }
+        }
+    }
+
     /// Inserts `value` under `hash` (the caller knows it is absent); the table must have room.
     package mutating func insert(hash: UInt64, value: Int32) {
         precondition(count < capacity, "IDHashTable is full")

@@ -291,9 +291,19 @@ public struct RetentionTracker: Sendable {
             }
         }
         if hashingCustomers {
+            // Hashed customer ids: their slots first, then the id each slot's tag points to (the look-up compares
+            // it), both for the whole batch before any look-up. The hashes wait in `hashes` (no longer needed).
             for position in batch.indices where numbers[position] >= 0 {
-                withUTF8Bytes(at: (orders + position).customerID) {
-                    customerIndex.prefetch(hash: IDHash.hash(UnsafeRawBufferPointer($0)))
+                hashes[position] = withUTF8Bytes(at: (orders + position).customerID) {
+                    IDHash.hash(UnsafeRawBufferPointer($0))
+                }
+                customerIndex.prefetch(hash: hashes[position])
+            }
+            customerIDs.withUnsafeBufferPointer { ids in
+                for position in batch.indices where numbers[position] >= 0 {
+                    if let number = customerIndex.candidate(hash: hashes[position]) {
+                        retention_prefetch_for_write(ids.baseAddress! + Int(number))
+                    }
                 }
             }
         }
