@@ -110,7 +110,9 @@ package struct IDHashTable: Sendable {
     /// so that the cache misses overlap).
     @inline(__always)
     package func prefetch(hash: UInt64) {
-        slots.withUnsafeBufferPointer { retention_prefetch_for_write($0.baseAddress! + (Int(truncatingIfNeeded: hash) & mask)) }
+        slots.withUnsafeBufferPointer {
+            retention_prefetch_for_write($0.baseAddress! + (Int(truncatingIfNeeded: hash) & mask))
+        }
     }
 
     /// The first value whose tag agrees with `hash`, unconfirmed: what ``find(hash:where:)`` would compare first
