@@ -654,6 +654,10 @@ enum FastCSVLoader {
         ) throws(InputError) {
             guard !batch.isEmpty else { return }
             if !streaming { warmChecksum &+= customers.warm(batch) }
+            // Hashed order ids: the batch's table slots are requested before the duplicate look-ups.
+            if orderIDs.kind == .strings || orderIDs.kind == .integers {
+                for row in batch { orderIDs.prefetch(bytes: UnsafeBufferPointer(rebasing: bytes[row.id])) }
+            }
             for row in batch {
                 try add(
                     id: UnsafeBufferPointer(rebasing: bytes[row.id]),
