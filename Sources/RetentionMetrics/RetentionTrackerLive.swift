@@ -197,12 +197,11 @@ struct CohortGrid {
     private var rows: UnsafeMutablePointer<OffsetSeries>?
     private var rowCount = 0
 
-    /// The actives of `cohort` by offset (shorter than the table when later offsets are zero).
-    subscript(cohort: Int64) -> [Int64] {
-        let slot = cohort - base
-        guard slot >= 0 && slot < Int64(rowCount) else { return [] }
-        let row = rows![Int(slot)]
-        return row.indices.isEmpty ? [] : (0..<row.indices.upperBound).map { row[$0] }
+    /// The actives of `cohort` at `offset` periods from it.
+    subscript(cohort: Int64, offset: Int64) -> Int64 {
+        let slot = cohort &- base
+        guard slot >= 0 && slot < Int64(rowCount) else { return 0 }
+        return rows.unsafelyUnwrapped[Int(slot)][offset]
     }
 
     @inline(__always)
@@ -726,9 +725,9 @@ extension RetentionReport {
             let size = Int(live.cohortSizes[cohort])
             guard size > 0 else { continue }
             let label = Period(unit: unit, index: cohort).description
-            let actives = live.cohortActive[cohort]
+            let actives = live.cohortActive
             for offset in 0...Int(limit - cohort) {
-                let active = offset < actives.count ? Int(actives[offset]) : 0
+                let active = Int(actives[cohort, Int64(offset)])
                 cells.append(
                     CohortCell(
                         cohort: label, offset: offset, active: active, size: size,
