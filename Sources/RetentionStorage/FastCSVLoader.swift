@@ -310,6 +310,9 @@ enum FastCSVLoader {
         /// re-read by the reader, which hands the whole file over if the row is valid (another currency).
         let currencyColumn: Int?
         let defaultCode: [UInt8]?
+        /// `defaultCode` as ``word(_:)`` gives it (codes up to 8 bytes), and its length (-1 without one).
+        let defaultCodeWord: UInt64
+        let defaultCodeLength: Int
         let orderIDName: String
         let delimiter: UInt8
         let minorDigits: Int
@@ -342,7 +345,10 @@ enum FastCSVLoader {
             guard !options.mapping.collapsesLineItems else { return nil }
             currencyColumn = header.columns.currency
             let code = options.defaultCurrency.code
-            defaultCode = options.currency(code: code) == options.defaultCurrency ? Array(code.utf8) : nil
+            let defaultCode = options.currency(code: code) == options.defaultCurrency ? Array(code.utf8) : nil
+            self.defaultCode = defaultCode
+            defaultCodeLength = defaultCode?.count ?? -1
+            defaultCodeWord = defaultCode?.withUnsafeBufferPointer { Self.word($0) } ?? 0
             self.options = options
             columnCount = header.headerCount
             orderIDColumn = header.columns.orderID
@@ -353,6 +359,15 @@ enum FastCSVLoader {
             delimiter = UInt8(options.delimiter.value)
             minorDigits = options.defaultCurrency.minorUnitDigits
             maxField = options.maxFieldBytes
+        }
+
+        /// The bytes of a field of at most 8 bytes as a little-endian word (0 for a longer one).
+        @inline(__always)
+        static func word(_ field: UnsafeBufferPointer<UInt8>) -> UInt64 {
+            guard field.count <= 8 else { return 0 }
+            var word: UInt64 = 0
+            for k in 0..<field.count { word |= UInt64(field[k]) << (8 * UInt64(k)) }
+            return word
         }
 
         mutating func reserve(forFileBytes bytes: Int) {
@@ -544,8 +559,11 @@ enum FastCSVLoader {
                 var k = position
                 var tooMany = false
                 let base = bytes.baseAddress!
+                // The line's bytes ORed together: without a high bit the line is ASCII, valid text throughout.
+                var highBits: UInt64 = 0
                 while k + 8 <= end {
                     let word = UnsafeRawPointer(base + k).loadUnaligned(as: UInt64.self).littleEndian
+                    highBits |= word
                     // A quote or a CR anywhere in the line hands the file over, whatever its position.
                     if zeroBytes(word ^ quoteWord) | zeroBytes(word ^ crWord) != 0 {
                         gaveUp = true
@@ -566,6 +584,7 @@ enum FastCSVLoader {
                 }
                 while k < end {
                     let byte = bytes[k]
+                    highBits |= UInt64(byte)
                     if byte == delimiter {
                         fields += 1
                         if fields >= columnCount {
@@ -591,7 +610,12 @@ enum FastCSVLoader {
                     continue
                 }
                 var longField = false
-                for f in 0..<columnCount where fieldStarts[f + 1] - 1 - fieldStarts[f] > maxField { longField = true }
+                // No field is longer than its line: only a line over `maxField` bytes needs the per-field check.
+                if end - position > maxField {
+                    for f in 0..<columnCount where fieldStarts[f + 1] - 1 - fieldStarts[f] > maxField {
+                        longField = true
+                    }
+                }
                 if longField {
                     try flush(&batch, bytes)
                     try reject(bytes, position, end, line: line)
@@ -610,15 +634,21 @@ enum FastCSVLoader {
                 if let currencyColumn {
                     let field = UnsafeBufferPointer(
                         rebasing: bytes[fieldStarts[currencyColumn]..<(fieldStarts[currencyColumn + 1] - 1)])
-                    currencyOK = field.isEmpty
-                        || (defaultCode.map { code in
-                            code.count == field.count
-                                && code.withUnsafeBufferPointer {
-                                    bytesEqual($0.baseAddress!, field.baseAddress!, code.count)
-                                }
-                        } ?? false)
+                    if field.isEmpty {
+                        currencyOK = true
+                    } else if field.count != defaultCodeLength {
+                        currencyOK = false
+                    } else if field.count <= 8 && field.baseAddress! + 8 <= base + n {
+                        // One load of the 8 bytes from the field's start, masked to the field.
+                        let loaded = UnsafeRawPointer(field.baseAddress!).loadUnaligned(as: UInt64.self).littleEndian
+                        let mask = field.count == 8 ? UInt64.max : (1 << UInt64(8 * field.count)) - 1
+                        currencyOK = loaded & mask == defaultCodeWord
+                    } else {
+                        currencyOK = bytesEqual(defaultCode!, field.baseAddress!, field.count)
+                    }
                 }
-                guard currencyOK, !id.isEmpty, !customer.isEmpty, isValidText(id), isValidText(customer),
+                let ascii = highBits & 0x8080_8080_8080_8080 == 0
+                guard currencyOK, !id.isEmpty, !customer.isEmpty, ascii || (isValidText(id) && isValidText(customer)),
                     let seconds = State.parseTimestamp(timestampField, calendar: calendar),
                     let amount = State.parseAmount(amountField, minorDigits: minorDigits)
                 else {
