@@ -161,7 +161,9 @@ public struct RetentionTracker: Sendable {
     ///   ``duplicatesIgnored``).
     /// - Throws: The first ``LedgerError`` that ``record(_:)`` would throw for the batch recorded in order; the
     ///   tracker is then unchanged.
-    /// - Complexity: O(*m*) amortised for *m* orders.
+    /// - Complexity: O(*m*) amortised for *m* orders. A batch looks its orders' ids and customers up together, so
+    ///   that their cache misses overlap: with millions of customers, batches of 16 or more orders record about
+    ///   1.4 times as many orders per second as ``record(_:)`` one at a time (`Documentation/Performance.md`).
     @discardableResult
     public mutating func record(contentsOf orders: some Sequence<Order>) throws -> Int {
         if let appended = try orders.withContiguousStorageIfAvailable({ try record(batch: $0) }) { return appended }
