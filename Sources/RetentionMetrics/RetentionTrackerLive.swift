@@ -49,16 +49,7 @@ struct OffsetSeries {
             values = zeroedInt64s(count)
             return
         }
-        let lower = index < base
-        let needed = lower ? Int(base - index) + count : Int(index - base) + 1
-        let larger = Swift.max(needed, count * 2)
-        let memory = zeroedInt64s(larger)
-        let shift = lower ? larger - count : 0
-        (memory + shift).update(from: old, count: count)
-        old.deallocate()
-        base -= Int64(shift)
-        count = larger
-        values = memory
+        (values, count, base) = grownOnBothSides(old, count: count, base: base, toCover: index, zero: 0)
     }
 
     /// A copy in memory of its own.
@@ -79,6 +70,23 @@ private func zeroedInt64s(_ count: Int) -> UnsafeMutablePointer<Int64> {
     let memory = UnsafeMutablePointer<Int64>.allocate(capacity: count)
     memory.initialize(repeating: 0, count: count)
     return memory
+}
+
+/// The `count` values at `old` (indices from `base`) moved into new memory that also covers `index`: at least twice
+/// as many slots, `zero` on the side that grows; `old` is freed. Returns the memory, its count and its base.
+private func grownOnBothSides<T>(
+    _ old: UnsafeMutablePointer<T>, count: Int, base: Int64, toCover index: Int64, zero: T
+) -> (UnsafeMutablePointer<T>?, Int, Int64) {
+    let lower = index < base
+    let needed = lower ? Int(base - index) + count : Int(index - base) + 1
+    let larger = Swift.max(needed, count * 2)
+    let memory = UnsafeMutablePointer<T>.allocate(capacity: larger)
+    memory.initialize(repeating: zero, count: larger)
+    let shift = lower ? larger - count : 0
+    (memory + shift).update(from: old, count: count)
+    old.deinitialize(count: count)
+    old.deallocate()
+    return (memory, larger, base - Int64(shift))
 }
 
 /// One customer's incremental state: everything the live report needs of the customer, in one 64-byte cache line
@@ -222,18 +230,8 @@ struct CohortGrid {
             rows!.initialize(to: OffsetSeries())
             return
         }
-        let lower = cohort < base
-        let needed = lower ? Int(base - cohort) + rowCount : Int(cohort - base) + 1
-        let larger = Swift.max(needed, rowCount * 2)
-        let memory = UnsafeMutablePointer<OffsetSeries>.allocate(capacity: larger)
-        memory.initialize(repeating: OffsetSeries(), count: larger)
-        let shift = lower ? larger - rowCount : 0
-        (memory + shift).update(from: old, count: rowCount)
-        old.deinitialize(count: rowCount)
-        old.deallocate()
-        base -= Int64(shift)
-        rowCount = larger
-        rows = memory
+        (rows, rowCount, base) = grownOnBothSides(
+            old, count: rowCount, base: base, toCover: cohort, zero: OffsetSeries())
     }
 
     /// A copy in memory of its own.
