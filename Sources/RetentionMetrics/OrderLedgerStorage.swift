@@ -115,22 +115,6 @@ package struct IDHashTable: Sendable {
         }
     }
 
-    /// The first value whose tag agrees with `hash`, unconfirmed: what ``find(hash:where:)`` would compare first
-    /// (a batch requests that value's id before the look-ups, as it requested the slot).
-    @inline(__always)
-    package func candidate(hash: UInt64) -> Int32? {
-        slots.withUnsafeBufferPointer { slots in
-            let tag = hash & 0xFFFF_FFFF_0000_0000
-            var index = Int(truncatingIfNeeded: hash) & mask
-            while true {
-                let slot = slots[index]
-                if slot == 0 { return nil }
-                if slot & 0xFFFF_FFFF_0000_0000 == tag { return Self.value(slot) }
-                index = (index + 1) & mask
-            }
-        }
-    }
-
     /// Inserts `value` under `hash` (the caller knows it is absent); the table must have room.
     package mutating func insert(hash: UInt64, value: Int32) {
         precondition(count < capacity, "IDHashTable is full")
@@ -492,8 +476,8 @@ package struct DigitPattern: Sendable, Equatable {
         guard a.prefixWord == b.prefixWord, a.prefixLength == b.prefixLength else { return nil }
         let low = Swift.max(a.minWidth, b.minWidth)
         let high = Swift.min(a.maxWidth, b.maxWidth)
-        return low <= high ? DigitPattern(prefixWord: a.prefixWord, prefixLength: a.prefixLength, minWidth: low,
-            maxWidth: high) : nil
+        guard low <= high else { return nil }
+        return DigitPattern(prefixWord: a.prefixWord, prefixLength: a.prefixLength, minWidth: low, maxWidth: high)
     }
 
     /// Whether the digits of an id (`count` of them, `leadingZero` when the first is `0` and there are more)

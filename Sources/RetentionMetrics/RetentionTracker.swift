@@ -303,7 +303,8 @@ public struct RetentionTracker: Sendable {
             }
             customerIDs.withUnsafeBufferPointer { ids in
                 for position in batch.indices where numbers[position] >= 0 {
-                    if let number = customerIndex.candidate(hash: hashes[position]) {
+                    // The first value whose tag agrees: the one the look-up compares first.
+                    if let number = customerIndex.find(hash: hashes[position], where: { _ in true }) {
                         retention_prefetch_for_write(ids.baseAddress! + Int(number))
                     }
                 }

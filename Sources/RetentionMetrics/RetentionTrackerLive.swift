@@ -678,9 +678,8 @@ extension RetentionReport {
         let currency = code ?? .usd
         let firstDay = calendar.localDayNumber(of: live.minInstant)
         let lastDay = calendar.localDayNumber(of: live.maxInstant)
-        let window =
-            calendar.startOfDay(CivilDate(daysSince1970: firstDay))
-            ..< calendar.startOfDay(CivilDate(daysSince1970: lastDay + 1))
+        let windowStart = calendar.startOfDay(CivilDate(daysSince1970: firstDay))
+        let window = windowStart..<calendar.startOfDay(CivilDate(daysSince1970: lastDay + 1))
         let activeWithin = window.upperBound.secondsSince1970 - window.lowerBound.secondsSince1970
         // Every order lies in the window: nobody is active at its start or bought before it.
         _ = try PeriodRetention.summaryWindows(period: window, activeWithin: activeWithin)

@@ -1,11 +1,12 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Dispatch
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 // Pointers handed to the two threads of `DispatchQueue.concurrentPerform`. `@unchecked Sendable` is safe because
 // (1) each iteration reads or writes only its own elements (its half of the range, or its own slot), never one the
@@ -278,8 +279,9 @@ enum FastCSVLoader {
             return state.finish()
         }
         passes = .reread
-        guard try parseRange(
-            descriptor, middle..<size, into: &state, header: false, blockSize: blockSize, path: path)
+        guard
+            try parseRange(
+                descriptor, middle..<size, into: &state, header: false, blockSize: blockSize, path: path)
         else { return nil }
         return state.finish()
     }
@@ -875,7 +877,8 @@ enum FastCSVLoader {
         guard month >= 1, month <= 12, day >= 1, hour < 24, minute < 60, second < 60 else { return nil }
         if day > 28 {
             let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
-            let length = month == 2 ? (leap ? 29 : 28) : (month == 4 || month == 6 || month == 9 || month == 11 ? 30 : 31)
+            let length =
+                month == 2 ? (leap ? 29 : 28) : (month == 4 || month == 6 || month == 9 || month == 11 ? 30 : 31)
             guard day <= length else { return nil }
         }
         let slot = (year - FastCSVLoader.monthTableFirstYear) * 12 + month - 1

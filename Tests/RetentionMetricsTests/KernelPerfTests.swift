@@ -36,14 +36,16 @@ struct KernelPerfTests {
             ("ReturningCustomerRate", { ReturningCustomerRate(ledger, in: window) }),
             ("SpendUplift", { SpendUplift(ledger) }),
             (
-                "CohortTable", {
+                "CohortTable",
+                {
                     CohortTable(
                         ledger: ledger, unit: .month, calendar: .utc,
                         asOf: Timestamp(secondsSince1970: asOf?.upperBound ?? 0))
                 }
             ),
             (
-                "RFMSummary+Scores+sizes", {
+                "RFMSummary+Scores+sizes",
+                {
                     let day = PeriodCalendar.utc.localDay(of: Timestamp(secondsSince1970: asOf?.upperBound ?? 0))
                     let rfm = RFMSummary(ledger: ledger, asOf: day, calendar: .utc)
                     return RFMSegmentation.standard.sizes(of: RFMScores(rfm))

@@ -60,7 +60,8 @@ struct RetentionTrackerLiveTests {
                 other.lifespanYears = 2
                 other.grossMargin = 0.4
                 #expect(tracker.reportsLive(other), sourceLocation: sourceLocation)
-                #expect(try tracker.report(options: other) == RetentionReport(ledger, options: other),
+                #expect(
+                    try tracker.report(options: other) == RetentionReport(ledger, options: other),
                     sourceLocation: sourceLocation)
             }
         }

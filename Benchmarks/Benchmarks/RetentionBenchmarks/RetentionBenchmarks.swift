@@ -4,9 +4,9 @@ import RetentionModels
 import RetentionStorage
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 // Every benchmark measures wall clock, CPU time, throughput (iterations per second) and mallocs, and carries the
@@ -234,8 +234,9 @@ enum Data {
     /// The generated span is 2021-01-01 ..< 2024-01-01; its last day and its last year.
     static let lastDay = CivilDate(year: 2023, month: 12, day: 31)!
     static let lastYear =
-        PeriodCalendar.utc.startOfDay(CivilDate(year: 2023, month: 1, day: 1)!)
-        ..< PeriodCalendar.utc.startOfDay(CivilDate(year: 2024, month: 1, day: 1)!)
+        PeriodCalendar.utc.startOfDay(
+            CivilDate(year: 2023, month: 1, day: 1)!)..<PeriodCalendar.utc.startOfDay(
+            CivilDate(year: 2024, month: 1, day: 1)!)
 
     static func csvPath(_ size: Size) -> String { "/tmp/retention-benchmarks-\(getpid())-\(size.label).csv" }
 
