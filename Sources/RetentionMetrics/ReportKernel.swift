@@ -42,7 +42,8 @@ struct OrderColumns {
 }
 
 /// Maps instants in a bounded range to local period indices relative to a base, with two table lookups: a
-/// per-UTC-day (offset before, transition instant, offset after) and a per-local-day period.
+/// per-UTC-day (offset before, transition instant, offset after) and a per-local-day period. When one offset holds
+/// over the whole range (``uniformOffset``) the first look-up is skipped.
 struct PeriodMapper {
     let utcBase: Int64
     let offsetBefore: [Int32]
@@ -52,6 +53,9 @@ struct PeriodMapper {
     /// Period index (relative to `periodBase`) of local day `localBase + i`.
     let periodOfLocal: [Int32]
     let periodBase: Int64
+    /// The offset of every instant in the tables when there is one (UTC, fixed-offset zones, ranges without a
+    /// transition): local days then need no table look-up (see ``localDayIndex(_:_:)``).
+    let uniformOffset: Int32?
 
     /// A mapper for instants in `range`, or `nil` when the range is too wide for tables (over ~1,000 years) or a
     /// UTC day holds more than one offset change.
@@ -93,6 +97,8 @@ struct PeriodMapper {
         offsetBefore = before
         transition = switchAt
         offsetAfter = after
+        let first = before[0]
+        uniformOffset = before.allSatisfy { $0 == first } && after.allSatisfy { $0 == first } ? first : nil
         // Offsets lie within +-26 hours: local days within two days of the UTC day.
         localBase = firstDay - 2
         periodBase = Period.index(unit: unit, daysSince1970: localBase)
@@ -521,6 +527,8 @@ func relativePeriod(_ instant: Int64, _ mapper: UnsafeMapper) -> Int {
 func localDayIndex(_ instant: Int64, _ mapper: UnsafeMapper) -> Int {
     // Both numerators are non-negative for instants in the mapper's range (its tables start a day before the
     // earliest UTC day and two more before the earliest local day), so floor division is unsigned division.
+    // One offset over the whole table (UTC, fixed-offset zones, a range without transitions): no table look-up.
+    if mapper.uniform { return Int(UInt64(bitPattern: instant &- mapper.uniformOrigin) / 86_400) }
     let day = Int(UInt64(bitPattern: instant &- mapper.utcOrigin) / 86_400)
     let offset = Int64(instant < mapper.transition[day] ? mapper.offsetBefore[day] : mapper.offsetAfter[day])
     return Int(UInt64(bitPattern: instant &+ offset &- mapper.localOrigin) / 86_400)
@@ -533,6 +541,10 @@ struct UnsafeMapper {
     /// `utcBase * 86_400` and `localBase * 86_400`: the first instants of the tables' first days.
     let utcOrigin: Int64
     let localOrigin: Int64
+    /// Whether every day of the tables has the same offset before and after its transition.
+    let uniform: Bool
+    /// `localOrigin - offset` when ``uniform``: the local day index is `(instant - uniformOrigin) / 86_400`.
+    let uniformOrigin: Int64
     let offsetBefore: UnsafePointer<Int32>
     let transition: UnsafePointer<Int64>
     let offsetAfter: UnsafePointer<Int32>
@@ -548,7 +560,9 @@ extension PeriodMapper {
                         body(
                             UnsafeMapper(
                                 utcBase: utcBase, localBase: localBase, utcOrigin: utcBase * 86_400,
-                                localOrigin: localBase * 86_400, offsetBefore: before.baseAddress!,
+                                localOrigin: localBase * 86_400, uniform: uniformOffset != nil,
+                                uniformOrigin: localBase * 86_400 - Int64(uniformOffset ?? 0),
+                                offsetBefore: before.baseAddress!,
                                 transition: switchAt.baseAddress!, offsetAfter: after.baseAddress!,
                                 periodOfLocal: periods.baseAddress!))
                     }

@@ -206,7 +206,40 @@ struct ReportKernelTests {
                         instant < map.transition[day] ? map.offsetBefore[day] : map.offsetAfter[day])
                     let local = Int(floorDiv(instant + offset, 86_400) - map.localBase)
                     #expect(Int64(map.periodOfLocal[local]) + mapper.periodBase == expected)
+                    // The kernels' own look-up, which skips the offset table when one offset holds throughout.
+                    #expect(Int64(relativePeriod(instant, map)) + mapper.periodBase == expected)
                     instant += 1_799
+                }
+            }
+        }
+    }
+
+    /// The one-offset shortcut of ``localDayIndex(_:_:)``: taken for UTC, a fixed-offset zone and a DST zone's
+    /// range without a transition, not across one; where taken it gives the calendar's local day at every instant
+    /// tried, including the first and last seconds of local days.
+    @Test func uniformOffsetShortcut() throws {
+        let summer: ClosedRange<Int64> = 1_688_169_600...1_693_526_399  // 2023-07-01 ... 2023-08-31 UTC
+        let year: ClosedRange<Int64> = 1_672_531_200...1_704_067_199  // 2023
+        let cases: [(zone: String, range: ClosedRange<Int64>, offset: Int32?)] = [
+            ("UTC", year, 0), ("Asia/Kolkata", year, 19_800), ("Europe/Berlin", summer, 7_200),
+            ("America/New_York", summer, -14_400), ("Europe/Berlin", year, nil), ("Australia/Lord_Howe", year, nil),
+        ]
+        for (zone, range, offset) in cases {
+            let calendar = try #require(PeriodCalendar(identifier: zone))
+            let mapper = try #require(PeriodMapper(range: range, unit: .day, calendar: calendar))
+            #expect(mapper.uniformOffset == offset, "\(zone) \(range)")
+            mapper.withUnsafeMapper { map in
+                #expect(map.uniform == (offset != nil))
+                var instant = range.lowerBound
+                while instant <= range.upperBound {
+                    let midnight = calendar.startOfDay(calendar.localDay(of: Timestamp(secondsSince1970: instant)))
+                    let edges = [instant, midnight.secondsSince1970, midnight.secondsSince1970 - 1]
+                    for probe in edges where range.contains(probe) {
+                        let expected = calendar.localDay(of: Timestamp(secondsSince1970: probe))
+                        let local = CivilDate(daysSince1970: map.localBase + Int64(localDayIndex(probe, map)))
+                        #expect(local == expected, "\(zone) \(probe)")
+                    }
+                    instant += 86_400 + 3_599
                 }
             }
         }
