@@ -1,12 +1,13 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 internal import CRetentionPrefetch
 import Dispatch
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 // The fused kernel behind ``RetentionReport``: one pass over the order columns fills a 64-byte state per
 // customer and a few per-period totals, one pass over the customers turns them into every figure of the report.

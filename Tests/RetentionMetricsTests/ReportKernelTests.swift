@@ -261,8 +261,10 @@ struct RetentionTrackerTests {
             }
         }
         let calendar = try #require(PeriodCalendar(identifier: zone))
-        let window = Timestamp(secondsSince1970: orders[500].timestamp.secondsSince1970)
-            ..< Timestamp(secondsSince1970: orders[2_000].timestamp.secondsSince1970)
+        let window =
+            Timestamp(
+                secondsSince1970: orders[500].timestamp.secondsSince1970)..<Timestamp(
+                secondsSince1970: orders[2_000].timestamp.secondsSince1970)
         for options in [
             RetentionReport.Options(calendar: calendar),
             .init(calendar: calendar, window: window, activeWithin: 60 * 86_400, cohortUnit: .week),
