@@ -1019,7 +1019,8 @@ func histogramShareCuts(_ pairs: [(value: Int64, count: Int64)], count n: Int, b
 /// ``logBucket(_:)`` (exact below 512 in magnitude, then 512 per power of two: about 0.2% of the value wide),
 /// a second gathers the few buckets that hold a wanted rank, and quickselect finishes inside them. Two streaming
 /// passes instead of quickselect's copy and partitions of every value; the buckets are narrow wherever the values
-/// are, so an outlier does not pile the rest into a few buckets.
+/// are, so an outlier does not pile the rest into a few buckets. The second pass has two workers from 2^20 values
+/// on.
 ///
 /// `bucketCounts`, when given, is the histogram of `values` by ``logBucket(_:)`` (65,536 entries) that a caller
 /// gathered while writing them; it saves the first of the two passes.
@@ -1062,12 +1063,30 @@ func bucketShareCuts(_ values: UnsafeBufferPointer<Int64>, bins: Int, bucketCoun
         }
         seen += counts[bucket]
     }
-    var members = slotStart.indices.map { _ in [Int64]() }
-    slotOf.withUnsafeBufferPointer { slotOf in
-        for value in values {
-            let slot = slotOf[logBucket(value)]
-            if slot >= 0 { members[Int(slot)].append(value) }
+    // The gathering pass; two workers over halves of the values from 2^20 values on (each bucket's members are
+    // a multiset: their order does not matter).
+    let workers = n >= 1 << 20 ? 2 : 1
+    var parts = [[[Int64]]](repeating: slotStart.map { _ in [] }, count: workers)
+    let input = SharedPointer(base: UnsafeMutablePointer(mutating: values.baseAddress!))
+    slotOf.withUnsafeMutableBufferPointer { slotBuffer in
+        let slotOf = SharedPointer(base: slotBuffer.baseAddress!)
+        parts.withUnsafeMutableBufferPointer { partBuffer in
+            let out = SharedPointer(base: partBuffer.baseAddress!)
+            DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                var members = out.base[worker]
+                out.base[worker] = []
+                for index in (worker * n / workers)..<((worker + 1) * n / workers) {
+                    let value = input.base[index]
+                    let slot = slotOf.base[logBucket(value)]
+                    if slot >= 0 { members[Int(slot)].append(value) }
+                }
+                out.base[worker] = members
+            }
         }
+    }
+    var members = parts[0]
+    for part in parts.dropFirst() {
+        for slot in part.indices { members[slot] += part[slot] }
     }
     var statistics: [Int: Int64] = [:]
     for slot in slotStart.indices {

@@ -397,7 +397,8 @@ struct RetentionTrackerLiveTests {
         return index % 2 == 0 ? value : -value
     }
 
-    /// The live report's monetary cut points (bucket selection) equal `shareCuts` (quickselect) exactly.
+    /// The live report's monetary cut points (bucket selection) equal `shareCuts` (quickselect) exactly, with one
+    /// worker and with two.
     @Test(arguments: [3, 5, 7])
     func bucketCutPointsEqualSelection(bins: Int) {
         var random = KernelFixture.Generator(state: UInt64(bins))
@@ -409,6 +410,10 @@ struct RetentionTrackerLiveTests {
             [Int64](repeating: 42, count: 4_500) + [43],
             Self.extremes,
             Self.bucketEdges,
+            // From 2^20 values on, two workers gather the halves: ascending values put a cut's bucket in one half
+            // or across both; a heavy tail spreads every bucket over both.
+            (0..<1_050_000).map { Int64($0 / 3) },
+            (0..<1_100_000).map { _ in Int64(exp(random.unit() * 16)) },
         ]
         for values in samples {
             let cuts = values.withUnsafeBufferPointer { bucketShareCuts($0, bins: bins) }
