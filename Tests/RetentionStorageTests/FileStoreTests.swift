@@ -5,7 +5,10 @@ import Testing
 
 /// The two file stores: conformance, durability across reopening, crash recovery, compatibility with the
 /// CSV / JSON Lines readers and writers.
-struct FileStoreTests {
+///
+/// Each test's files live in a directory of its own, removed when the test ends (the suite is a class so that its
+/// `deinit` can remove it).
+final class FileStoreTests: Sendable {
     enum Kind: String, CaseIterable, Sendable, CustomStringConvertible {
         case csv, jsonLines
         var description: String { rawValue }
@@ -19,9 +22,22 @@ struct FileStoreTests {
         }
     }
 
-    static func temporaryPath(_ kind: Kind) -> String {
-        FileManager.default.temporaryDirectory.appendingPathComponent("filestore-\(UUID()).\(kind.fileExtension)").path
+    /// This test's directory.
+    let directory: String
+
+    init() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("filestore-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false)
     }
+
+    deinit { try? FileManager.default.removeItem(atPath: directory) }
+
+    /// A new file name in `directory`.
+    static func temporaryPath(_ kind: Kind, in directory: String) -> String {
+        directory + "/\(UUID()).\(kind.fileExtension)"
+    }
+
+    func temporaryPath(_ kind: Kind) -> String { Self.temporaryPath(kind, in: directory) }
 
     static func contents(_ path: String) throws -> String {
         String(decoding: try Data(contentsOf: URL(fileURLWithPath: path)), as: UTF8.self)
@@ -53,14 +69,15 @@ struct FileStoreTests {
 
     @Test(arguments: conformanceCases)
     func conformance(kind: Kind, check: OrderStoreConformance.Check) async {
-        let suite = OrderStoreConformance { try kind.open(FileStoreTests.temporaryPath(kind)) }
+        let directory = directory
+        let suite = OrderStoreConformance { try kind.open(FileStoreTests.temporaryPath(kind, in: directory)) }
         let failures = await suite.run(check)
         #expect(failures.isEmpty, "\(failures)")
     }
 
     /// The bytes of a CSV store after two appends, written out by hand.
     @Test func csvFileLayout() async throws {
-        let path = Self.temporaryPath(.csv)
+        let path = temporaryPath(.csv)
         let store = try CSVFileOrderStore(path: path)
         #expect(try Self.contents(path) == "order_id,customer_id,timestamp,amount,currency\n#commit,0\n")
         try await store.append([Self.order("1001", "alice", 1_709_294_400, 2_500)])
@@ -80,7 +97,7 @@ struct FileStoreTests {
     }
 
     @Test func jsonLinesFileLayout() async throws {
-        let path = Self.temporaryPath(.jsonLines)
+        let path = temporaryPath(.jsonLines)
         let store = try JSONLinesOrderStore(path: path)
         try await store.append([Self.order("1001", "alice", 1_709_294_400, -2_500, Currency("KWD"))])
         #expect(
@@ -97,7 +114,7 @@ struct FileStoreTests {
     /// ISO default is 2, extreme amounts) reads back the same after reopening, and appends continue.
     @Test(arguments: Kind.allCases)
     func reopenSeesEverything(kind: Kind) async throws {
-        let path = Self.temporaryPath(kind)
+        let path = temporaryPath(kind)
         let xts = Currency("XTS", minorUnitDigits: 3)
         let texts = ["a,b", "line\nbreak", "quote\"d", "caf\u{E9}", "cafe\u{301}", "  spaced  ", "#hash", "\\", "\r"]
         var orders = texts.enumerated().map { index, text in
@@ -129,7 +146,7 @@ struct FileStoreTests {
     /// leaves it) is cut away on open and reported; the next append and reopen work.
     @Test(arguments: Kind.allCases)
     func tornTailIsDiscardedAndReported(kind: Kind) async throws {
-        let path = Self.temporaryPath(kind)
+        let path = temporaryPath(kind)
         do {
             let store = try kind.open(path)
             try await store.append([Self.order("1", "alice", 100, 500), Self.order("2", "bob", 200, 700)])
@@ -162,7 +179,7 @@ struct FileStoreTests {
     /// with its whole rows: it was never acknowledged.
     @Test(arguments: Kind.allCases)
     func tornMarkerIsDiscarded(kind: Kind) async throws {
-        let path = Self.temporaryPath(kind)
+        let path = temporaryPath(kind)
         do { try await kind.open(path).append([Self.order("1", "alice", 100, 500)]) }
         let marker = kind == .csv ? "2,bob,1970-01-01T00:03:20Z,7.00,USD\n#commit,2,US" : #"{"commit":2"#
         try Self.appendRaw(marker, to: path)
@@ -174,7 +191,7 @@ struct FileStoreTests {
     /// A file written by CSVOrderWriter (no markers) opens with all its orders; the first append commits them
     /// first, so the file stays readable by the store and, with `skipsCommitMarkers`, by CSVOrderReader.
     @Test func csvOrderWriterFileIsReadable() async throws {
-        let path = Self.temporaryPath(.csv)
+        let path = temporaryPath(.csv)
         let written = [
             Self.order("#1001", "alice@example.com", 1_709_294_400, 2_500),
             Self.order("1002", "bob, jr", 1_709_371_800, -1_200),
@@ -198,7 +215,7 @@ struct FileStoreTests {
     }
 
     @Test func jsonLinesOrderWriterFileIsReadable() async throws {
-        let path = Self.temporaryPath(.jsonLines)
+        let path = temporaryPath(.jsonLines)
         let written = [Self.order("1", "alice", 10, 2_500), Self.order("2", "bob", 20, 1_200)]
         try JSONLinesOrderWriter.write(written, toFile: path)
         let store = try JSONLinesOrderStore(path: path)
@@ -212,7 +229,7 @@ struct FileStoreTests {
 
     /// A foreign file whose last row lacks a line end keeps that row; the first append adds the line end.
     @Test func foreignFileWithoutFinalLineEnd() async throws {
-        let path = Self.temporaryPath(.csv)
+        let path = temporaryPath(.csv)
         try Data("order_id,customer_id,timestamp,amount,currency\r\n1,a,1970-01-01T00:00:10Z,1.00,USD".utf8)
             .write(to: URL(fileURLWithPath: path))
         let store = try CSVFileOrderStore(path: path)
@@ -225,7 +242,7 @@ struct FileStoreTests {
     /// 8 writers appending concurrently lose nothing, in memory and on disk.
     @Test(arguments: Kind.allCases)
     func concurrentWritersLoseNothing(kind: Kind) async throws {
-        let path = Self.temporaryPath(kind)
+        let path = temporaryPath(kind)
         let store = try kind.open(path)
         try await withThrowingTaskGroup(of: Void.self) { group in
             for writer in 0..<8 {
@@ -250,7 +267,7 @@ struct FileStoreTests {
     }
 
     @Test func foreignHeaderIsCorruptData() throws {
-        let path = Self.temporaryPath(.csv)
+        let path = temporaryPath(.csv)
         try Data("id,customer,ts,amount\n1,a,2024-01-01,1.00\n".utf8).write(to: URL(fileURLWithPath: path))
         #expect(throws: StoreError.self) { try CSVFileOrderStore(path: path) }
         do { _ = try CSVFileOrderStore(path: path) } catch { #expect(error.code == .corruptData) }
@@ -260,7 +277,7 @@ struct FileStoreTests {
     /// A row removed by another program makes the last marker's count disagree: corruptData, not a silent loss.
     @Test(arguments: Kind.allCases)
     func markerCountMismatchIsCorruptData(kind: Kind) async throws {
-        let path = Self.temporaryPath(kind)
+        let path = temporaryPath(kind)
         do { try await kind.open(path).append([Self.order("1", "a", 1, 1), Self.order("2", "b", 2, 2)]) }
         let lines = try Self.contents(path).components(separatedBy: "\n")
         let edited = lines.filter { !$0.contains("\"2\"") && !$0.hasPrefix("2,") }.joined(separator: "\n")
@@ -277,7 +294,7 @@ struct FileStoreTests {
     /// Orders the formats cannot write are refused before anything is written.
     @Test(arguments: Kind.allCases)
     func unwritableOrdersAreInvalid(kind: Kind) async throws {
-        let path = Self.temporaryPath(kind)
+        let path = temporaryPath(kind)
         let store = try kind.open(path)
         let before = try Self.contents(path)
         for bad in [
