@@ -200,19 +200,16 @@ private func groupedPass(
                         let before = fold.purchasers
                         for customer in range {
                             var state = KernelCustomer()
-                            // The local day of the row that set `lastKey`: the fold needs it, and the row had it.
-                            var lastDay = 0
                             let extra = extraBits + customer * extraWords
                             let rows = starts[customer]..<starts[customer + 1]
                             for row in rows {
                                 let instant = timestamps[row]
-                                let day = localDayIndex(instant, map)
-                                let lastKey = state.lastKey
+                                let period = relativePeriod(instant, map)
                                 kernelRecord(
-                                    &state, instant: instant, amount: amounts[row], period: Int(map.periodOfLocal[day]),
-                                    bounds: bounds, extra: extra, eligibleAmounts: eligible, sums: &sums)
-                                lastDay = state.lastKey != lastKey ? day : lastDay
+                                    &state, instant: instant, amount: amounts[row], period: period, bounds: bounds,
+                                    extra: extra, eligibleAmounts: eligible, sums: &sums)
                             }
+                            let lastDay = state.lastKey != 0 ? localDayIndex(state.lastKey + bounds.lastBias, map) : 0
                             fold.add(state, customer: customer, extra: extra, lastDay: lastDay)
                             guard state.flags & KernelFlags.irregular != 0 else { continue }
                             // A customer without purchases has key 0: `first` is past every period.
