@@ -94,10 +94,11 @@ func spelledCustomerID(prefix: String, digits width: Int, key: Int64) -> String 
 }
 
 /// The BTYD summary folded from rows in batches (see ``RowFold``), per customer key 32 bytes: the first and
-/// last purchase period, the distinct purchase periods (up to five inline, then in the worker's hash set of
-/// (customer, period) pairs), the purchases' money in the first period and in all. Periods are relative to
-/// provisional tables around the first row (about 40 years each way, else the fold gives up). Eligible refunds
-/// (`.net`) wait until the first periods are final, as in ``ReportFold``.
+/// last purchase period, the distinct purchase periods (up to five inline; past five, each purchase's (customer,
+/// period) pair goes to the worker's log, sorted and counted once at the end), the purchases' money in the first
+/// period and in all. Periods are relative to provisional tables around the first row (about 40 years each way,
+/// else the fold gives up). Eligible refunds (`.net`) wait until the first periods are final, as in
+/// ``ReportFold``.
 package final class BTYDSummaryFold: RowFold, @unchecked Sendable {
     struct State {
         var firstAmount: Int64 = 0
@@ -105,7 +106,8 @@ package final class BTYDSummaryFold: RowFold, @unchecked Sendable {
         /// Relative period + 1 of the first purchase, 0 without purchases.
         var first: UInt16 = 0
         var last: UInt16 = 0
-        /// Distinct purchase periods; above 5 they are in the worker's set, not in `slots`.
+        /// Distinct purchase periods up to 5 (in `slots`); 6 marks a customer whose periods are in the worker's
+        /// log, counted in ``BTYDSummaryFold/columns(currency:idPrefix:idDigits:)``.
         var count: UInt16 = 0
         var slots: (UInt16, UInt16, UInt16, UInt16, UInt16) = (0, 0, 0, 0, 0)
     }
@@ -114,7 +116,12 @@ package final class BTYDSummaryFold: RowFold, @unchecked Sendable {
         var minKey = Int.max
         var maxKey = -1
         var maxInstant = Int64.min
-        var seen = DistinctCustomerPeriods(base: 0, capacity: 1 << 16)
+        /// (key << 16 | period) of every purchase of a customer past five distinct periods (the first five from
+        /// its slots): appended in order, sorted and counted at the end, where a set would take a cache miss per
+        /// row. `logCount` of `logCapacity` are used.
+        var log: UnsafeMutablePointer<UInt64>? = nil
+        var logCount = 0
+        var logCapacity = 0
         var refunds: [ReportFold.DeferredRefund] = []
         var gaveUp = false
     }
@@ -167,6 +174,7 @@ package final class BTYDSummaryFold: RowFold, @unchecked Sendable {
     }
 
     deinit {
+        for worker in 0..<workers { workerMemory[worker].log?.deallocate() }
         workerMemory.deinitialize(count: workers)
         workerMemory.deallocate()
     }
@@ -188,6 +196,7 @@ package final class BTYDSummaryFold: RowFold, @unchecked Sendable {
         var maxKey = part.pointee.maxKey
         var maxInstant = part.pointee.maxInstant
         var gaveUp = false
+        var log = PairLog(base: part.pointee.log, count: part.pointee.logCount, capacity: part.pointee.logCapacity)
         mapper.withUnsafeMapper { map in
             let rowCount = keys.count
             let ahead = Swift.max(rowCount - prefetchDistance, 0)
@@ -230,7 +239,7 @@ package final class BTYDSummaryFold: RowFold, @unchecked Sendable {
                     state.pointee.firstAmount += amount
                 }
                 if first == 0 || stored > state.pointee.last { state.pointee.last = stored }
-                // Distinct periods: five inline, then the worker's set.
+                // Distinct periods: five inline, then the worker's log.
                 let count = state.pointee.count
                 switch count {
                 case 0:
@@ -250,22 +259,20 @@ package final class BTYDSummaryFold: RowFold, @unchecked Sendable {
                     case 3: state.pointee.slots.3 = stored
                     case 4: state.pointee.slots.4 = stored
                     default:
-                        for old in [slots.0, slots.1, slots.2, slots.3, slots.4, stored] {
-                            _ = part.pointee.seen.insert(customer: keyValue, period: Int64(old))
-                        }
+                        log.append(keyValue, slots.0)
+                        log.append(keyValue, slots.1)
+                        log.append(keyValue, slots.2)
+                        log.append(keyValue, slots.3)
+                        log.append(keyValue, slots.4)
+                        log.append(keyValue, stored)
                     }
                     state.pointee.count = count + 1
                 default:
-                    if part.pointee.seen.insert(customer: keyValue, period: Int64(stored)) {
-                        guard count < UInt16.max else {
-                            gaveUp = true
-                            break
-                        }
-                        state.pointee.count = count + 1
-                    }
+                    log.append(keyValue, stored)
                 }
             }
         }
+        (part.pointee.log, part.pointee.logCount, part.pointee.logCapacity) = (log.base, log.count, log.capacity)
         part.pointee.minKey = minKey
         part.pointee.maxKey = maxKey
         part.pointee.maxInstant = maxInstant
@@ -281,6 +288,19 @@ package final class BTYDSummaryFold: RowFold, @unchecked Sendable {
         let maxKey = parts.map(\.maxKey).max()!
         guard maxKey >= 0 else { return nil }
         let states = stateMemory.base
+        // Customers past five distinct periods: their count from the sorted log (each worker's keys are its own).
+        var tooMany = [Bool](repeating: false, count: workers)
+        tooMany.withUnsafeMutableBufferPointer { flags in
+            let (flagsOut, statesOut) = (SharedPointer(base: flags.baseAddress!), SharedPointer(base: states))
+            let logs = SharedPointer(base: workerMemory)
+            DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                let part = logs.base[worker]
+                guard let log = part.log, part.logCount > 0 else { return }
+                flagsOut.base[worker] = !countDistinctPairs(
+                    UnsafeMutableBufferPointer(start: log, count: part.logCount), into: statesOut.base)
+            }
+        }
+        guard !tooMany.contains(true) else { return nil }
         // Refunds, now that the first periods are final: in the first period they reduce its money, later the
         // repeat money; before the first purchase (or without one) they are ignored.
         for part in parts {
@@ -325,4 +345,95 @@ package final class BTYDSummaryFold: RowFold, @unchecked Sendable {
             idDigits: idDigits, keys: keys, frequency: frequency, recency: recency, age: age,
             firstPeriodAmount: firstAmount, repeatAmount: repeatAmount)
     }
+}
+
+/// A growing buffer of (customer key, period) pairs, each `key << 16 | period`, in memory the fold's worker owns.
+struct PairLog {
+    var base: UnsafeMutablePointer<UInt64>?
+    var count: Int
+    var capacity: Int
+
+    @inline(__always)
+    mutating func append(_ key: Int32, _ period: UInt16) {
+        if count == capacity { grow() }
+        base![count] = UInt64(UInt32(bitPattern: key)) << 16 | UInt64(period)
+        count += 1
+    }
+
+    private mutating func grow() {
+        let newCapacity = Swift.max(capacity * 2, 1 << 16)
+        let grown = UnsafeMutablePointer<UInt64>.allocate(capacity: newCapacity)
+        if let base {
+            grown.update(from: base, count: count)
+            base.deallocate()
+        }
+        base = grown
+        capacity = newCapacity
+    }
+}
+
+/// Sorts `pairs` (each `key << 16 | period`) and sets `states[key].count` to the number of distinct periods of
+/// every key in them; `false` when a key has more than `UInt16.max` (the fold then gives up, as it did when it
+/// counted row by row; periods are `UInt16` values, so the log cannot hold that many).
+/// - Complexity: O(*n*) (``radixSort(_:scratch:)``).
+func countDistinctPairs(
+    _ pairs: UnsafeMutableBufferPointer<UInt64>, into states: UnsafeMutablePointer<BTYDSummaryFold.State>
+) -> Bool {
+    let n = pairs.count
+    guard n > 0 else { return true }
+    let scratch = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: n)
+    defer { scratch.deallocate() }
+    let sorted = radixSort(pairs, scratch: scratch)
+    // Equal pairs are adjacent, and a key's pairs are together.
+    var index = 0
+    while index < n {
+        let key = sorted[index] >> 16
+        var distinct = 0
+        var previous = UInt64.max
+        while index < n && sorted[index] >> 16 == key {
+            if sorted[index] != previous {
+                distinct += 1
+                previous = sorted[index]
+            }
+            index += 1
+        }
+        guard distinct <= Int(UInt16.max) else { return false }
+        states[Int(key)].count = UInt16(distinct)
+    }
+    return true
+}
+
+/// Sorts `values` ascending with a least-significant-digit radix sort, 8 bits a pass over the bits any value uses
+/// (a pass per byte up to the highest set bit), moving them between `values` and `scratch` (at least as long);
+/// returns the one that holds the result.
+/// - Complexity: O(*n* * *b* / 8) for *b* bits in use: two sequential reads and one scatter per pass.
+func radixSort(
+    _ values: UnsafeMutableBufferPointer<UInt64>, scratch: UnsafeMutableBufferPointer<UInt64>
+) -> UnsafeMutableBufferPointer<UInt64> {
+    precondition(scratch.count >= values.count, "radixSort needs scratch room for every value")
+    var highest: UInt64 = 0
+    for value in values { highest |= value }
+    var source = values
+    var target = UnsafeMutableBufferPointer(rebasing: scratch[0..<values.count])
+    var shift: UInt64 = 0
+    let counts = UnsafeMutableBufferPointer<Int>.allocate(capacity: 256)
+    defer { counts.deallocate() }
+    while shift < 64 && highest >> shift != 0 {
+        counts.initialize(repeating: 0)
+        for value in source { counts[Int(truncatingIfNeeded: (value >> shift) & 0xFF)] += 1 }
+        var start = 0
+        for digit in 0..<256 {
+            let size = counts[digit]
+            counts[digit] = start
+            start += size
+        }
+        for value in source {
+            let digit = Int(truncatingIfNeeded: (value >> shift) & 0xFF)
+            target[counts[digit]] = value
+            counts[digit] += 1
+        }
+        swap(&source, &target)
+        shift += 8
+    }
+    return source
 }

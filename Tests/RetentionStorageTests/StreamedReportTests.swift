@@ -291,7 +291,7 @@ struct BTYDSummaryOnePassTests {
     }
 
     /// Shuffled rows (purchases out of period order), several purchases a day, refunds before, in and after the
-    /// first period, customers with more than three purchase periods (the hash set), in three zones and both
+    /// first period, customers with more than five purchase periods (the worker's log), in three zones and both
     /// units, with and without an observation end.
     @Test(arguments: ["UTC", "Europe/Berlin", "Australia/Lord_Howe"])
     func equalsTheLedgerPath(zone: String) throws {
@@ -311,7 +311,7 @@ struct BTYDSummaryOnePassTests {
         }
     }
 
-    /// Two or three purchases per customer: the inline periods, never the set; the state is 32 bytes.
+    /// Two or three purchases per customer: the inline periods, never the log; the state is 32 bytes.
     @Test func fewPurchasesPerCustomer() throws {
         #expect(MemoryLayout<BTYDSummaryFold.State>.stride == 32)
         let bytes = StreamedReportTests.export(rows: 2_500, customers: 1_000, seed: 33)
