@@ -71,8 +71,8 @@ public struct CohortTable: Sendable, Codable, Hashable {
     ///     period is the last observed one (it may be partly observed). When `nil`, the last observed period is
     ///     the period of the last purchase.
     /// - Returns: The table; empty (no rows, `lastObservedPeriod == nil`) without purchases.
-    /// - Complexity: O(*n*) expected time in the number of orders, plus the size of the table: two passes, the
-    ///   second counting each distinct (customer, period) pair once through a hash set.
+    /// - Complexity: O(*n*) in the number of orders, plus the size of the table: two passes over the rows, then
+    ///   a radix sort of the (customer, period) pairs that counts each distinct pair once.
     public init(ledger: OrderLedger, unit: PeriodUnit, calendar: PeriodCalendar, asOf: Timestamp? = nil) {
         let limit = asOf.map { calendar.period(unit, of: $0).index }
         let activity = CustomerPeriodActivity(ledger: ledger, unit: unit, calendar: calendar, limit: limit)
@@ -80,7 +80,8 @@ public struct CohortTable: Sendable, Codable, Hashable {
             self.init(unit: unit, lastObservedPeriod: nil, rows: [])
             return
         }
-        var counter = CohortCounter(firstPurchase: activity.firstPurchase, last: limit ?? lastPurchase)
+        var counter = CohortCounter(
+            firstPurchase: activity.firstPurchase, last: limit ?? lastPurchase, records: ledger.count)
         let amounts = ledger.amountColumn
         let customers = ledger.customerColumn
         for row in 0..<ledger.count where activity.included[row] && amounts[row] >= 0 {
@@ -109,7 +110,8 @@ public struct CohortTable: Sendable, Codable, Hashable {
     /// - Returns: The same table ``init(ledger:unit:calendar:asOf:)`` builds from the underlying orders.
     /// - Throws: ``CohortTableError`` with code `unitMismatch` when a period (or `lastObservedPeriod`) is not of
     ///   `unit`.
-    /// - Complexity: O(*m*) expected time in the number of activity records, plus the size of the table.
+    /// - Complexity: O(*m*) in the number of activity records (hashing their customer ids, then a radix sort of
+    ///   the pairs), plus the size of the table.
     public init(activity: some Sequence<CohortActivity>, unit: PeriodUnit, lastObservedPeriod: Period? = nil) throws {
         if let lastObservedPeriod, lastObservedPeriod.unit != unit {
             throw CohortTableError.unitMismatch(lastObservedPeriod, expected: unit)
@@ -141,7 +143,8 @@ public struct CohortTable: Sendable, Codable, Hashable {
             self.init(unit: unit, lastObservedPeriod: lastObservedPeriod, rows: [])
             return
         }
-        var counter = CohortCounter(firstPurchase: first, last: lastObservedPeriod?.index ?? last)
+        var counter = CohortCounter(
+            firstPurchase: first, last: lastObservedPeriod?.index ?? last, records: customerColumn.count)
         for (customer, period) in zip(customerColumn, periodColumn) {
             counter.record(customer: customer, period: period)
         }
@@ -234,9 +237,11 @@ private struct CohortCounter {
     /// `active[cohort - firstCohort][offset]`; a row per cohort period between the first and the last cohort.
     var active: [[Int]]
     var sizes: [Int]
-    var seen: DistinctCustomerPeriods
+    /// `customer << 32 | (period - firstCohort)` of every record within the observation, duplicates included:
+    /// sorted and counted once in ``rows(_:)``, where a set of pairs took a cache miss per record.
+    var pairs: [UInt64] = []
 
-    init(firstPurchase: [Int64], last: Int64) {
+    init(firstPurchase: [Int64], last: Int64, records: Int) {
         self.firstPurchase = firstPurchase
         self.last = last
         let firstCohort = firstPurchase.min() ?? 0
@@ -247,17 +252,34 @@ private struct CohortCounter {
         }
         self.sizes = [Int](repeating: 0, count: active.count)
         for cohort in firstPurchase where cohort <= last { sizes[Int(cohort - firstCohort)] += 1 }
-        self.seen = DistinctCustomerPeriods(base: firstCohort, capacity: firstPurchase.count)
+        pairs.reserveCapacity(records)
     }
 
     @inline(__always)
     mutating func record(customer: Int32, period: Int64) {
-        let cohort = firstPurchase[Int(customer)]
-        guard period <= last, seen.insert(customer: customer, period: period) else { return }
-        active[Int(cohort - firstCohort)][Int(period - cohort)] += 1
+        guard period <= last else { return }
+        let distance = UInt64(truncatingIfNeeded: period - firstCohort) & 0xFFFF_FFFF
+        pairs.append(UInt64(UInt32(bitPattern: customer)) << 32 | distance)
     }
 
-    func rows(_ unit: PeriodUnit) -> [CohortTable.Row] {
+    /// The table's rows, after counting each distinct pair once into `active`.
+    mutating func rows(_ unit: PeriodUnit) -> [CohortTable.Row] {
+        let n = pairs.count
+        var scratch = [UInt64](repeating: 0, count: n)
+        pairs.withUnsafeMutableBufferPointer { pairs in
+            scratch.withUnsafeMutableBufferPointer { scratch in
+                let sorted = radixSort(pairs, scratch: scratch)
+                var previous = UInt64.max
+                for pair in sorted where pair != previous {
+                    previous = pair
+                    let customer = Int(pair >> 32)
+                    let period = firstCohort + Int64(pair & 0xFFFF_FFFF)
+                    let cohort = firstPurchase[customer]
+                    active[Int(cohort - firstCohort)][Int(period - cohort)] += 1
+                }
+            }
+        }
+        pairs = []
         var rows: [CohortTable.Row] = []
         for (index, size) in sizes.enumerated() where size > 0 {
             let cohort = Period(unit: unit, index: firstCohort + Int64(index))

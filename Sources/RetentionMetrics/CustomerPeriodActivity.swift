@@ -105,3 +105,38 @@ struct DistinctCustomerPeriods {
         }
     }
 }
+
+/// Sorts `values` ascending with a least-significant-digit radix sort, 8 bits a pass over the bits any value uses
+/// (a pass per byte up to the highest set bit), moving them between `values` and `scratch` (at least as long);
+/// returns the one that holds the result.
+/// - Complexity: O(*n* * *b* / 8) for *b* bits in use: two sequential reads and one scatter per pass.
+func radixSort(
+    _ values: UnsafeMutableBufferPointer<UInt64>, scratch: UnsafeMutableBufferPointer<UInt64>
+) -> UnsafeMutableBufferPointer<UInt64> {
+    precondition(scratch.count >= values.count, "radixSort needs scratch room for every value")
+    var highest: UInt64 = 0
+    for value in values { highest |= value }
+    var source = values
+    var target = UnsafeMutableBufferPointer(rebasing: scratch[0..<values.count])
+    var shift: UInt64 = 0
+    let counts = UnsafeMutableBufferPointer<Int>.allocate(capacity: 256)
+    defer { counts.deallocate() }
+    while shift < 64 && highest >> shift != 0 {
+        counts.initialize(repeating: 0)
+        for value in source { counts[Int(truncatingIfNeeded: (value >> shift) & 0xFF)] += 1 }
+        var start = 0
+        for digit in 0..<256 {
+            let size = counts[digit]
+            counts[digit] = start
+            start += size
+        }
+        for value in source {
+            let digit = Int(truncatingIfNeeded: (value >> shift) & 0xFF)
+            target[counts[digit]] = value
+            counts[digit] += 1
+        }
+        swap(&source, &target)
+        shift += 8
+    }
+    return source
+}
