@@ -118,10 +118,8 @@ package final class BTYDSummaryFold: RowFold, @unchecked Sendable {
         var maxInstant = Int64.min
         /// (key << 16 | period) of every purchase of a customer past five distinct periods (the first five from
         /// its slots): appended in order, sorted and counted at the end, where a set would take a cache miss per
-        /// row. `logCount` of `logCapacity` are used.
-        var log: UnsafeMutablePointer<UInt64>? = nil
-        var logCount = 0
-        var logCapacity = 0
+        /// row.
+        var log = PairLog()
         var refunds: [ReportFold.DeferredRefund] = []
         var gaveUp = false
     }
@@ -174,7 +172,7 @@ package final class BTYDSummaryFold: RowFold, @unchecked Sendable {
     }
 
     deinit {
-        for worker in 0..<workers { workerMemory[worker].log?.deallocate() }
+        for worker in 0..<workers { workerMemory[worker].log.deallocate() }
         workerMemory.deinitialize(count: workers)
         workerMemory.deallocate()
     }
@@ -196,7 +194,7 @@ package final class BTYDSummaryFold: RowFold, @unchecked Sendable {
         var maxKey = part.pointee.maxKey
         var maxInstant = part.pointee.maxInstant
         var gaveUp = false
-        var log = PairLog(base: part.pointee.log, count: part.pointee.logCount, capacity: part.pointee.logCapacity)
+        var log = part.pointee.log
         mapper.withUnsafeMapper { map in
             let rowCount = keys.count
             let ahead = Swift.max(rowCount - prefetchDistance, 0)
@@ -272,7 +270,7 @@ package final class BTYDSummaryFold: RowFold, @unchecked Sendable {
                 }
             }
         }
-        (part.pointee.log, part.pointee.logCount, part.pointee.logCapacity) = (log.base, log.count, log.capacity)
+        part.pointee.log = log
         part.pointee.minKey = minKey
         part.pointee.maxKey = maxKey
         part.pointee.maxInstant = maxInstant
@@ -294,10 +292,10 @@ package final class BTYDSummaryFold: RowFold, @unchecked Sendable {
             let (flagsOut, statesOut) = (SharedPointer(base: flags.baseAddress!), SharedPointer(base: states))
             let logs = SharedPointer(base: workerMemory)
             DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                let part = logs.base[worker]
-                guard let log = part.log, part.logCount > 0 else { return }
+                let log = logs.base[worker].log
+                guard let base = log.base, log.count > 0 else { return }
                 flagsOut.base[worker] = !countDistinctPairs(
-                    UnsafeMutableBufferPointer(start: log, count: part.logCount), into: statesOut.base)
+                    UnsafeMutableBufferPointer(start: base, count: log.count), into: statesOut.base)
             }
         }
         guard !tooMany.contains(true) else { return nil }
@@ -347,11 +345,12 @@ package final class BTYDSummaryFold: RowFold, @unchecked Sendable {
     }
 }
 
-/// A growing buffer of (customer key, period) pairs, each `key << 16 | period`, in memory the fold's worker owns.
+/// A growing buffer of (customer key, period) pairs, each `key << 16 | period`, in memory the fold's worker owns
+/// (released by ``deallocate()``; the worker's state lives in raw memory, so no class or array is involved).
 struct PairLog {
-    var base: UnsafeMutablePointer<UInt64>?
-    var count: Int
-    var capacity: Int
+    private(set) var base: UnsafeMutablePointer<UInt64>? = nil
+    private(set) var count = 0
+    private var capacity = 0
 
     @inline(__always)
     mutating func append(_ key: Int32, _ period: UInt16) {
@@ -370,6 +369,8 @@ struct PairLog {
         base = grown
         capacity = newCapacity
     }
+
+    func deallocate() { base?.deallocate() }
 }
 
 /// Sorts `pairs` (each `key << 16 | period`) and sets `states[key].count` to the number of distinct periods of

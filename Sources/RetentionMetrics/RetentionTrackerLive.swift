@@ -1066,15 +1066,15 @@ func bucketShareCuts(_ values: UnsafeBufferPointer<Int64>, bins: Int, bucketCoun
     // The gathering pass; two workers over halves of the values from 2^20 values on (each bucket's members are
     // a multiset: their order does not matter).
     let workers = n >= 1 << 20 ? 2 : 1
-    var parts = [[[Int64]]](repeating: slotStart.map { _ in [] }, count: workers)
+    let slotCount = slotStart.count
+    var parts = [[[Int64]]](repeating: [], count: workers)
     let input = SharedPointer(base: UnsafeMutablePointer(mutating: values.baseAddress!))
     slotOf.withUnsafeMutableBufferPointer { slotBuffer in
         let slotOf = SharedPointer(base: slotBuffer.baseAddress!)
         parts.withUnsafeMutableBufferPointer { partBuffer in
             let out = SharedPointer(base: partBuffer.baseAddress!)
             DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                var members = out.base[worker]
-                out.base[worker] = []
+                var members = [[Int64]](repeating: [], count: slotCount)
                 for index in (worker * n / workers)..<((worker + 1) * n / workers) {
                     let value = input.base[index]
                     let slot = slotOf.base[logBucket(value)]
