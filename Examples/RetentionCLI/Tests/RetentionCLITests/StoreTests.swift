@@ -8,9 +8,7 @@ import Testing
 
 /// A fresh store path beside a fresh fixture directory, as `kind:path`.
 private func storeArgument(_ kind: String) -> String {
-    let directory = FileManager.default.temporaryDirectory
-        .appendingPathComponent("retention-store-\(UUID().uuidString)")
-    try! FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    let directory = freshDirectory()
     let file = ["sqlite": "orders.sqlite", "csv": "orders-store.csv", "jsonl": "orders.jsonl"][kind]!
     return kind + ":" + directory.appendingPathComponent(file).path
 }
@@ -256,7 +254,8 @@ struct StoreImportTests {
 
 struct StoreUsageTests {
     static let readers: [[String]] = [
-        ["report"], ["summary"], ["rfm"], ["cohorts"], ["fit", "--model", "bgnbd"], ["predict", "--horizon-weeks", "4"],
+        ["report"], ["summary"], ["rfm"], ["cohorts"], ["fit", "--model", "bgnbd"],
+        ["predict", "--horizon-weeks", "4"],
     ]
 
     @Test(arguments: readers)

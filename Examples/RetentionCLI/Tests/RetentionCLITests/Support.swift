@@ -24,10 +24,25 @@ func retention(arguments: [String]) async -> CLIResult {
     return CLIResult(code: code, output: output.text, errors: errors.text)
 }
 
-/// Writes `contents` to a fresh temporary file and returns its path.
-func fixture(_ contents: String, name: String = "orders.csv") -> String {
+/// The directory that holds every fixture of this test process, removed when the process exits (each test's
+/// files are in a fresh subdirectory of it).
+let scratchDirectory: URL = {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("retention-cli-\(UUID().uuidString)")
     try! FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    atexit { try? FileManager.default.removeItem(at: scratchDirectory) }
+    return directory
+}()
+
+/// A fresh, empty directory inside ``scratchDirectory``.
+func freshDirectory() -> URL {
+    let directory = scratchDirectory.appendingPathComponent(UUID().uuidString)
+    try! FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    return directory
+}
+
+/// Writes `contents` to a fresh temporary file and returns its path.
+func fixture(_ contents: String, name: String = "orders.csv") -> String {
+    let directory = freshDirectory()
     let url = directory.appendingPathComponent(name)
     try! contents.write(to: url, atomically: true, encoding: .utf8)
     return url.path
