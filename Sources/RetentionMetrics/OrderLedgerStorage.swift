@@ -2,6 +2,7 @@
 // column. `package` so that the bulk loaders in RetentionStorage can build them directly.
 
 internal import CRetentionPrefetch
+import Dispatch
 
 /// The 64-bit hash the ledger uses for customer and order ids (over their UTF-8 bytes).
 ///
@@ -69,8 +70,19 @@ package struct IDHashTable: Sendable {
     package init(minimumCapacity: Int = 0) {
         var capacity = 16
         while capacity < minimumCapacity * 2 + 2 { capacity *= 2 }
-        slots = [UInt64](repeating: 0, count: capacity)
+        slots = IDHashTable.zeroedSlots(capacity)
         mask = capacity - 1
+    }
+
+    /// `count` empty slots; from 8 MiB on, in memory marked for huge pages before it is zeroed (fresh memory's
+    /// first touch costs far less in 2 MiB pages than in 4 KiB ones).
+    static func zeroedSlots(_ count: Int) -> [UInt64] {
+        guard count >= 1 << 20 else { return [UInt64](repeating: 0, count: count) }
+        var slots = [UInt64]()
+        slots.reserveCapacity(count)
+        adviseHugePages(&slots)
+        slots.append(contentsOf: repeatElement(0, count: count))
+        return slots
     }
 
     /// How many values fit before the table must grow.
@@ -132,7 +144,7 @@ package struct IDHashTable: Sendable {
     package mutating func insert(hash: UInt64, value: Int32, rehash: (Int32) -> UInt64) {
         if count >= capacity {
             var larger = IDHashTable(minimumCapacity: 0)
-            larger.slots = [UInt64](repeating: 0, count: slots.count * 2)
+            larger.slots = IDHashTable.zeroedSlots(slots.count * 2)
             larger.mask = slots.count * 2 - 1
             if dense {
                 // In value order, each value's new slot requested 16 values ahead: the inserts land in random
@@ -187,8 +199,36 @@ package struct OrderIDStore: Sendable {
     private var arena: [UInt8] = []
     private var ends: [UInt32] = []
     private var table = IDHashTable()
+    /// Whether string ids wait for their table (see ``startDeferredStrings()``).
+    package private(set) var deferred = false
+    /// The hash of each id while ``deferred``.
+    private var hashes: [UInt64] = []
+    /// Between ``prepareJoin(_:)`` and ``finishJoin(_:)``: the ids this store had before.
+    private var joinedFrom: Int?
 
     package init() {}
+
+    /// Makes an empty store keep string ids (whatever they look like) with their hashes and no table: appending
+    /// an id is a copy, looking one up finds nothing. A bulk loader reading a file in two parts gives each part
+    /// such a store and checks the ids of both for repeats once, while ``join(_:)`` builds their one table.
+    package mutating func startDeferredStrings(reservingCapacity rows: Int = 0) {
+        precondition(count == 0, "startDeferredStrings() before the first id")
+        kind = .strings
+        deferred = true
+        patternSet = true
+        reserveDeferred(rows: rows, bytes: 0)
+    }
+
+    /// Room for `rows` more deferred ids of `bytes` in all, in memory marked for huge pages.
+    package mutating func reserveDeferred(rows: Int, bytes: Int) {
+        guard deferred, rows > 0 else { return }
+        ends.reserveCapacity(count + rows)
+        hashes.reserveCapacity(count + rows)
+        arena.reserveCapacity(arena.count + bytes)
+        adviseHugePages(&ends)
+        adviseHugePages(&hashes)
+        adviseHugePages(&arena)
+    }
 
     /// Sequential ids `first, first + 1, ...` for `count` rows (no storage).
     package init(affineFrom first: Int64, count: Int) {
@@ -251,7 +291,7 @@ package struct OrderIDStore: Sendable {
 
     /// The bytes in use: ids stored in the arena plus 8 bytes per stored integer, ends and table slots.
     package var storageBytes: Int {
-        integers.capacity * 8 + arena.capacity + ends.capacity * 4 + table.slots.count * 8
+        integers.capacity * 8 + arena.capacity + ends.capacity * 4 + table.slots.count * 8 + hashes.capacity * 8
     }
 
     // MARK: Lookup
@@ -284,16 +324,17 @@ package struct OrderIDStore: Sendable {
         case .affine, .sortedIntegers: return
         case .integers:
             if let value = pattern.key(bytes) { table.prefetch(hash: IDHash.hash(integer: value)) }
-        case .strings: table.prefetch(hash: IDHash.hash(UnsafeRawBufferPointer(bytes)))
+        case .strings: if !deferred { table.prefetch(hash: IDHash.hash(UnsafeRawBufferPointer(bytes))) }
         }
     }
 
-    /// The row of the id spelled by `bytes`.
+    /// The row of the id spelled by `bytes` (`nil` while ``deferred``: there is no table yet).
     package func row(ofBytes bytes: UnsafeBufferPointer<UInt8>) -> Int? {
         if kind != .strings {
             guard let value = pattern.key(bytes) else { return nil }
             return row(ofInteger: value)
         }
+        if deferred { return nil }
         let hash = IDHash.hash(UnsafeRawBufferPointer(bytes))
         return arena.withUnsafeBufferPointer { arena in
             ends.withUnsafeBufferPointer { ends in
@@ -428,6 +469,10 @@ package struct OrderIDStore: Sendable {
         arena.append(contentsOf: bytes)
         ends.append(UInt32(arena.count))
         count += 1
+        if deferred {
+            hashes.append(hash)
+            return
+        }
         let arena = self.arena
         let ends = self.ends
         table.insert(hash: hash, value: Int32(count - 1)) { row in
@@ -443,6 +488,225 @@ package struct OrderIDStore: Sendable {
 private func memoryEqual(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ count: Int) -> Bool {
     for k in 0..<count where a[k] != b[k] { return false }
     return true
+}
+
+extension OrderIDStore {
+    /// Appends the ids of `other` to this store's, both ``deferred``, and builds the hash table of all of them;
+    /// `false` when an id occurs twice (in one part or across them), and this store is then spent: the caller
+    /// reads the file again the way that reports repeats in file order.
+    ///
+    /// The table is built by two threads at once, each inserting the ids whose home slot lies in its half of the
+    /// table, in id order; an id whose probe would cross into the other half waits, and the waiting ids are
+    /// inserted afterwards in id order. An id's home slot fixes its half, so two spellings of one id meet in one
+    /// thread, in file order; a waiting id's probe ran to its half's end through occupied slots, so every later
+    /// equal id waits too and meets it in the final pass.
+    ///
+    /// - Complexity: O(*n*) for *n* ids in all, the table's cache misses split between two threads.
+    package mutating func join(_ other: OrderIDStore) -> Bool {
+        guard prepareJoin(other) else { return false }
+        return finishJoin(other)
+    }
+
+    /// The first step of ``join(_:)``: appends `other`'s ids to this store's and allocates the empty table
+    /// (one thread; the caller may run other work beside it); `false` when the ids would not fit (4 GiB of
+    /// bytes, 2^31 ids).
+    package mutating func prepareJoin(_ other: OrderIDStore) -> Bool {
+        precondition(deferred && other.deferred && joinedFrom == nil, "prepareJoin(_:) takes deferred stores, once")
+        guard arena.count + other.arena.count <= Int(UInt32.max), count + other.count < Int(Int32.max) else {
+            return false
+        }
+        let shift = UInt32(arena.count)
+        joinedFrom = count
+        arena.append(contentsOf: other.arena)
+        ends.reserveCapacity(count + other.count)
+        for end in other.ends { ends.append(end + shift) }
+        count += other.count
+        table = IDHashTable(minimumCapacity: count)
+        return true
+    }
+
+    /// The second step of ``join(_:)`` (after ``prepareJoin(_:)`` with the same `other`): fills the table on two
+    /// threads; `false` when an id occurs twice.
+    package mutating func finishJoin(_ other: OrderIDStore) -> Bool {
+        guard let firstCount = joinedFrom, firstCount + other.count == count else {
+            preconditionFailure("finishJoin(_:) after prepareJoin(_:) with the same store")
+        }
+        let mask = table.mask
+        let built = hashes.withUnsafeBufferPointer { first in
+            other.hashes.withUnsafeBufferPointer { second in
+                arena.withUnsafeBufferPointer { arena in
+                    ends.withUnsafeBufferPointer { ends in
+                        table.slots.withUnsafeMutableBufferPointer { slots in
+                            IDHashTable.fill(
+                                slots, mask: mask, hashes: (first, second), arena: arena, ends: ends)
+                        }
+                    }
+                }
+            }
+        }
+        guard built else { return false }
+        table.filled(count: count)
+        hashes = []
+        deferred = false
+        joinedFrom = nil
+        return true
+    }
+}
+
+/// What the two builders of ``IDHashTable/fill(_:mask:hashes:arena:ends:)`` share: the slots (each writes only its
+/// half), the ids (read only) and one result per builder. `concurrentPerform` returns after both, which orders
+/// their writes before the reads that follow.
+private struct TableBuild: @unchecked Sendable {
+    let slots: UnsafeMutablePointer<UInt64>
+    let mask: Int
+    /// The hashes of ids `0..<firstCount`, then of the rest.
+    let firstHashes: UnsafePointer<UInt64>
+    let firstCount: Int
+    let secondHashes: UnsafePointer<UInt64>
+    let count: Int
+    let arena: UnsafePointer<UInt8>
+    let ends: UnsafePointer<UInt32>
+    /// Per builder: the ids whose probe reached the end of its half (in id order), or `nil` after a repeat.
+    let waiting: UnsafeMutablePointer<[Int32]?>
+
+    /// Whether ids `x` and `y` have the same bytes.
+    func same(_ x: Int32, _ y: Int32) -> Bool {
+        let xStart = x == 0 ? 0 : Int(ends[Int(x) - 1])
+        let yStart = y == 0 ? 0 : Int(ends[Int(y) - 1])
+        let length = Int(ends[Int(x)]) - xStart
+        return length == Int(ends[Int(y)]) - yStart && memoryEqual(arena + xStart, arena + yStart, length)
+    }
+
+    /// Probes for `id` from its home slot up to `limit` (exclusive; wrapping when `limit` is `nil`) and inserts
+    /// it: `.inserted`, `.repeated` (an equal id is in the table) or `.waiting` (the probe reached `limit`).
+    @inline(__always)
+    func hash(_ id: Int) -> UInt64 {
+        id < firstCount ? firstHashes[id] : secondHashes[id - firstCount]
+    }
+
+    func insert(_ id: Int32, limit: Int?) -> BuildStep {
+        let hash = self.hash(Int(id))
+        let tag = hash & 0xFFFF_FFFF_0000_0000
+        var index = Int(truncatingIfNeeded: hash) & mask
+        while true {
+            let slot = slots[index]
+            if slot == 0 {
+                slots[index] = IDHashTable.slot(hash: hash, value: id)
+                return .inserted
+            }
+            if slot & 0xFFFF_FFFF_0000_0000 == tag && same(IDHashTable.value(slot), id) { return .repeated }
+            index += 1
+            if let limit {
+                if index == limit { return .waiting }
+            } else {
+                index &= mask
+            }
+        }
+    }
+
+    enum BuildStep { case inserted, repeated, waiting }
+
+    /// Builder `part` of two: inserts, in id order, the ids whose home slot is in its half of the table.
+    func run(part: Int) {
+        let half = (mask + 1) / 2
+        let low = part * half
+        let high = low + half
+        // This half's ids first (a branch-free filter), so that the insert loop can ask for slots ahead.
+        @inline(__always) func isMine(_ hash: UInt64) -> Int {
+            let home = Int(truncatingIfNeeded: hash) & mask
+            return home >= low && home < high ? 1 : 0
+        }
+        var total = 0
+        for id in 0..<firstCount { total &+= isMine(firstHashes[id]) }
+        for id in 0..<(count - firstCount) { total &+= isMine(secondHashes[id]) }
+        var mine = [Int32](repeating: 0, count: total + 1)
+        var found = 0
+        mine.withUnsafeMutableBufferPointer { mine in
+            for id in 0..<firstCount {
+                mine[found] = Int32(truncatingIfNeeded: id)
+                found &+= isMine(firstHashes[id])
+            }
+            for id in 0..<(count - firstCount) {
+                mine[found] = Int32(truncatingIfNeeded: firstCount + id)
+                found &+= isMine(secondHashes[id])
+            }
+        }
+        var waiting: [Int32] = []
+        let ahead = 16
+        let ok = mine.withUnsafeBufferPointer { mine -> Bool in
+            for k in 0..<found {
+                if k + ahead < found {
+                    retention_prefetch_for_write(slots + (Int(truncatingIfNeeded: hash(Int(mine[k + ahead]))) & mask))
+                }
+                switch insert(mine[k], limit: high) {
+                case .inserted: continue
+                case .repeated: return false
+                case .waiting: waiting.append(mine[k])
+                }
+            }
+            return true
+        }
+        self.waiting[part] = ok ? waiting : nil
+    }
+}
+
+extension IDHashTable {
+    /// Records that ``fill(_:mask:hashes:arena:ends:)`` put the values `0..<count` in the slots.
+    fileprivate mutating func filled(count: Int) {
+        self.count = count
+    }
+
+    /// Fills empty `slots` (a table's, `mask` = count - 1) with ids `0..<n` (string ids:
+    /// `arena[ends[id - 1]..<ends[id]]`) under their hashes (those of `hashes.0`, then those of `hashes.1`), on
+    /// two threads (one up to 65,536 ids); `false` when two ids are equal. See ``OrderIDStore/join(_:)``.
+    static func fill(
+        _ slots: UnsafeMutableBufferPointer<UInt64>, mask: Int,
+        hashes: (UnsafeBufferPointer<UInt64>, UnsafeBufferPointer<UInt64>), arena: UnsafeBufferPointer<UInt8>,
+        ends: UnsafeBufferPointer<UInt32>
+    ) -> Bool {
+        let count = ends.count
+        precondition(hashes.0.count + hashes.1.count == count && count * 2 < slots.count, "one hash per id, room")
+        guard count > 0, let endBase = ends.baseAddress else { return true }
+        // An empty part's pointer is never read; any valid one serves.
+        let emptyHashes = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
+        defer { emptyHashes.deallocate() }
+        let firstHashes = hashes.0.baseAddress ?? UnsafePointer(emptyHashes)
+        let secondHashes = hashes.1.baseAddress ?? UnsafePointer(emptyHashes)
+        // Every id may be empty (an arena without bytes): any non-null pointer serves, no byte is read.
+        let arenaBase = arena.baseAddress ?? UnsafeRawPointer(endBase).assumingMemoryBound(to: UInt8.self)
+        var waiting = [[Int32]?](repeating: [], count: 2)
+        return waiting.withUnsafeMutableBufferPointer { waiting in
+            let build = TableBuild(
+                slots: slots.baseAddress!, mask: mask, firstHashes: firstHashes, firstCount: hashes.0.count,
+                secondHashes: secondHashes, count: count, arena: arenaBase, ends: endBase,
+                waiting: waiting.baseAddress!)
+            if count > 65_536 {
+                DispatchQueue.concurrentPerform(iterations: 2) { build.run(part: $0) }
+            } else {
+                // One builder: every id in order, wrapping at the table's end.
+                for id in 0..<count where build.insert(Int32(truncatingIfNeeded: id), limit: nil) == .repeated {
+                    waiting[0] = nil
+                    break
+                }
+            }
+            guard let first = waiting[0], let second = waiting[1] else { return false }
+            // The waiting ids of both halves, in id order, with probes that wrap.
+            var i = 0
+            var j = 0
+            while i < first.count || j < second.count {
+                let id: Int32
+                if j == second.count || (i < first.count && first[i] < second[j]) {
+                    id = first[i]
+                    i += 1
+                } else {
+                    id = second[j]
+                    j += 1
+                }
+                if build.insert(id, limit: nil) == .repeated { return false }
+            }
+            return true
+        }
+    }
 }
 
 /// Ids spelled as a fixed ASCII prefix and a decimal number zero-padded to a width W (`C0001234`,

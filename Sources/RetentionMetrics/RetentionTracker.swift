@@ -547,11 +547,12 @@ public struct RetentionTracker: Sendable {
 /// the kernel (`madvise(MADV_HUGEPAGE)` on the whole pages inside the array's buffer), no effect on its contents.
 /// Growing columns touch fresh memory, and here the first touch of a 2 MiB huge page costs a sixth of 512 small
 /// pages' (Documentation/Performance.md, "Live tracker"). Elsewhere a no-op.
+/// An empty array's reserved capacity counts: the loaders reserve their columns, then advise, then fill them.
 @inline(never)
-func adviseHugePages<Element>(_ array: inout [Element]) {
+package func adviseHugePages<Element>(_ array: inout [Element]) {
     #if os(Linux)
         let bytes = array.capacity * MemoryLayout<Element>.stride
-        guard bytes >= 8 << 20, !array.isEmpty else { return }
+        guard bytes >= 8 << 20 else { return }
         let base = array.withUnsafeMutableBufferPointer { Int(bitPattern: $0.baseAddress) }
         adviseWholePages(from: base, to: base + bytes, Int32(MADV_HUGEPAGE))
     #endif
@@ -590,6 +591,14 @@ func faultInInBackground(from start: Int, to end: Int) {
         DispatchQueue.global(qos: .utility).async {
             adviseWholePages(from: start, to: end, 23)  // MADV_POPULATE_WRITE (the Glibc module lacks it)
         }
+    #endif
+}
+
+/// Marks the whole pages between the addresses `start` and `end` for transparent huge pages (a hint; Linux
+/// only): a large buffer about to be written from the start (a hash table's slots, a loader's columns).
+package func adviseHugePages(from start: Int, to end: Int) {
+    #if os(Linux)
+        adviseWholePages(from: start, to: end, Int32(MADV_HUGEPAGE))
     #endif
 }
 

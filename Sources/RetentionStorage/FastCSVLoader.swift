@@ -23,6 +23,23 @@ private struct StringsBox: @unchecked Sendable {
     let base: UnsafeMutablePointer<String>
 }
 
+/// What the two threads of `State.join` change: thread 0 the customers and `map`, thread 1 the rest.
+private struct JoinWork {
+    var customers: CustomerInterner
+    var orderIDs: OrderIDStore
+    var timestamps: [Int64]
+    var amounts: [Int64]
+    var map: [Int32]? = nil
+    var prepared = false
+}
+
+/// The join's work (each thread writes only its own fields of it, see `JoinWork`) and the appended state (read
+/// by both, written by neither).
+private struct JoinBox: @unchecked Sendable {
+    let work: UnsafeMutablePointer<JoinWork>
+    let other: UnsafePointer<FastCSVLoader.State>
+}
+
 /// Customer keys by number, read by both threads (never written while they run).
 private struct KeysBox: @unchecked Sendable {
     let base: UnsafePointer<Int64>
@@ -37,8 +54,10 @@ private struct KeysBox: @unchecked Sendable {
 /// header, another currency. A row it cannot parse on the fast path is re-read by the record-by-record reader on
 /// its own, so every error is exactly the one that reader reports.
 ///
-/// Files of at least ``splitThreshold`` bytes whose first row's order id and customer id follow a
-/// ``DigitPattern`` are read by two threads, one per half (see ``loadHalves``).
+/// Files of at least ``splitThreshold`` bytes are read by two threads, one per half (see ``loadHalves``). When
+/// the first row's order id follows a ``DigitPattern`` the halves are appended (or the first half's state
+/// re-reads the second); string order ids are kept unchecked by each half and checked for repeats once, in one
+/// table built by both threads, and a file with a repeat or an error is read again in one pass.
 enum FastCSVLoader {
     /// Rows parsed before their customers are looked up together.
     static let batchSize = 32
@@ -67,9 +86,19 @@ enum FastCSVLoader {
         var position: Int? = nil
     }
 
-    /// How a file was read: one pass, two halves appended, or two halves where the first half's state re-read
-    /// the second.
-    enum Passes: Equatable { case single, appended, reread }
+    /// How a file was read: one pass; two halves appended; two halves where the first half's state re-read the
+    /// second; two halves of string order ids joined (one table built for both, see
+    /// ``OrderIDStore/join(_:)``); or two halves of string order ids dropped for one pass from the start (a
+    /// repeated order id, an error, or customer ids the halves index differently).
+    enum Passes: Equatable { case single, appended, reread, joined, restarted }
+
+    /// What reading a file in two halves gave: the ledger, a hand-over to the record-by-record reader, or a
+    /// restart in one pass.
+    private enum HalvesOutcome {
+        case loaded(OrderLedger, LoadReport)
+        case reader
+        case restart
+    }
 
     static func load(
         path: String, options: OrderInputOptions, blockSize: Int = FastCSVLoader.blockSize, split: Split = Split()
@@ -94,11 +123,16 @@ enum FastCSVLoader {
         state.numericLimit(forFileBytes: size)
         if size >= split.threshold, size > 0,
             let (first, second, middle) = try splitStates(
-                descriptor, size: size, state: state, split: split, path: path)
+                descriptor, size: size, state: state, split: split, path: path, stringOrderIDs: true)
         {
-            return try loadHalves(
+            switch try loadHalves(
                 descriptor, size: size, first: first, second: second, middle: middle, blockSize: blockSize,
                 path: path, passes: &passes)
+            {
+            case .loaded(let ledger, let report): return (ledger, report)
+            case .reader: return nil
+            case .restart: passes = .restarted  // and on to one pass
+            }
         }
         state.reserve(forFileBytes: size)
         guard try parseRange(descriptor, 0..<Int.max, into: &state, header: true, blockSize: blockSize, path: path)
@@ -186,17 +220,17 @@ enum FastCSVLoader {
         }
     }
 
-    /// The end of the header, the first data row's order id and customer id patterns, and a copy of `state` that
-    /// has read the header; `nil` when they are not in the first MiB or the first row's ids follow no
-    /// ``DigitPattern``.
+    /// The end of the header, the first data row's order id and customer id patterns (`nil` for an id that
+    /// follows no ``DigitPattern``), and a copy of `state` that has read the header; `nil` when they are not in
+    /// the first MiB.
     static func probeFirstRow(
         _ descriptor: Int32, size: Int, state: State
-    ) -> (headerEnd: Int, patterns: (DigitPattern, DigitPattern), probe: State)? {
+    ) -> (headerEnd: Int, patterns: (DigitPattern?, DigitPattern?), probe: State)? {
         var head = [UInt8](repeating: 0, count: Swift.min(size, 1 << 20))
         let count = head.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress!, $0.count, 0) }
         guard count > 0 else { return nil }
         var probe = state
-        let found = head.withUnsafeBufferPointer { all -> (Int, (DigitPattern, DigitPattern))? in
+        let found = head.withUnsafeBufferPointer { all -> (Int, (DigitPattern?, DigitPattern?))? in
             let bytes = UnsafeBufferPointer(rebasing: all[0..<count])
             guard let headerEnd = probe.skipHeader(bytes, final: count == size),
                 let patterns = probe.firstRowPatterns(bytes, from: headerEnd)
@@ -208,14 +242,19 @@ enum FastCSVLoader {
     }
 
     /// The two halves' states and the split offset, or `nil` when the file should be read by one thread: its
-    /// first row's order id or customer id follows no ``DigitPattern`` (the halves could not be merged without
-    /// lookups), the header or first row is not in the first MiB, or no line starts after the split position.
+    /// first row's order id follows no ``DigitPattern`` and `stringOrderIDs` is false, the header or first row is
+    /// not in the first MiB, or no line starts after the split position.
     ///
-    /// Both states get the first row's patterns, so the second half's ids are read exactly as one pass would.
+    /// Both states get the first row's patterns, so the second half's ids are read exactly as one pass would. A
+    /// customer id without a pattern makes both states hash customer ids; an order id without one (with
+    /// `stringOrderIDs`) makes both keep their order ids for one table built at the end
+    /// (``OrderIDStore/startDeferredStrings(reservingCapacity:)``).
     static func splitStates(
-        _ descriptor: Int32, size: Int, state: State, split: Split, path: String
+        _ descriptor: Int32, size: Int, state: State, split: Split, path: String, stringOrderIDs: Bool = false
     ) throws(InputError) -> (State, State, Int)? {
-        guard let (headerEnd, patterns, probe) = probeFirstRow(descriptor, size: size, state: state) else { return nil }
+        guard let (headerEnd, patterns, probe) = probeFirstRow(descriptor, size: size, state: state),
+            stringOrderIDs || (patterns.0 != nil && patterns.1 != nil)
+        else { return nil }
         // The split: the first line start at or after the position, past the header.
         var position = Swift.max(split.position ?? size / 2, headerEnd)
         if position < size && position > headerEnd {
@@ -243,11 +282,13 @@ enum FastCSVLoader {
 
     /// Parses the two halves on two threads and joins them (see ``State/append(_:)``); when the second half
     /// cannot simply be appended (an error in it, an order id not above the first half's, ...) the first half's
-    /// state reads the second half itself, exactly as a single pass would.
+    /// state reads the second half itself, exactly as a single pass would. Halves of string order ids (which
+    /// check for repeats only when joined) restart as one pass instead of re-reading, and on any error.
     private static func loadHalves(
         _ descriptor: Int32, size: Int, first: State, second: State, middle: Int, blockSize: Int, path: String,
         passes: inout Passes
-    ) throws(InputError) -> (OrderLedger, LoadReport)? {
+    ) throws(InputError) -> HalvesOutcome {
+        let deferred = first.orderIDStore.deferred
         // Each iteration owns one of `halves` and writes nothing else; `concurrentPerform` returns after both
         // iterations end, so reading `halves` afterwards is ordered after the writes.
         var halves: [Result<State?, InputError>] = [.success(first), .success(second)]
@@ -263,8 +304,21 @@ enum FastCSVLoader {
                 }
             }
         }
+        if deferred {
+            // Halves that have not checked their order ids for repeats: an error may follow a repeat that one
+            // pass reports first, so any error restarts.
+            guard case .success(let firstState) = halves[0], case .success(let secondState) = halves[1] else {
+                return .restart
+            }
+            guard var state = firstState, let secondState else { return .reader }
+            halves = []
+            guard state.append(secondState) else { return .restart }
+            passes = .joined
+            let (ledger, report) = state.finish()
+            return .loaded(ledger, report)
+        }
         // The first half's error is the first in file order.
-        guard var state = try halves[0].get() else { return nil }
+        guard var state = try halves[0].get() else { return .reader }
         halves[0] = .success(nil)
         // The second half's state is released before `finish` builds the customer ids (peak memory).
         let appended: Bool? = {
@@ -273,17 +327,19 @@ enum FastCSVLoader {
             guard let second else { return nil }  // the second half needs the record-by-record reader
             return state.append(second)
         }()
-        guard let appended else { return nil }
+        guard let appended else { return .reader }
         if appended {
             passes = .appended
-            return state.finish()
+            let (ledger, report) = state.finish()
+            return .loaded(ledger, report)
         }
         passes = .reread
         guard
             try parseRange(
                 descriptor, middle..<size, into: &state, header: false, blockSize: blockSize, path: path)
-        else { return nil }
-        return state.finish()
+        else { return .reader }
+        let (ledger, report) = state.finish()
+        return .loaded(ledger, report)
     }
 
     static func load(bytes: [UInt8], options: OrderInputOptions) throws(InputError) -> (OrderLedger, LoadReport)? {
@@ -378,6 +434,11 @@ enum FastCSVLoader {
             customerNumbers.reserveCapacity(rows)
             timestamps.reserveCapacity(rows)
             amounts.reserveCapacity(rows)
+            adviseHugePages(&customerNumbers)
+            adviseHugePages(&timestamps)
+            adviseHugePages(&amounts)
+            // String order ids: about a quarter of a line each.
+            orderIDs.reserveDeferred(rows: rows, bytes: bytes / 4)
         }
 
         /// Bounds the keys of a numeric customer index by twice the rows a file of `bytes` may hold (at 40 bytes a
@@ -386,11 +447,17 @@ enum FastCSVLoader {
             customers.numericLimit = Swift.max(1 << 20, 2 * (bytes / 40 + 16))
         }
 
-        /// Reads ids with these patterns from the first row on (see ``OrderIDStore/adopt(pattern:)``).
-        mutating func seed(orderIDPattern: DigitPattern, customerPattern: DigitPattern) {
-            orderIDs.adopt(pattern: orderIDPattern)
+        /// Reads ids with these patterns from the first row on (see ``OrderIDStore/adopt(pattern:)``): customers
+        /// hashed without a pattern, order ids kept for one table at the end without one
+        /// (``OrderIDStore/startDeferredStrings(reservingCapacity:)``: no repeat is detected until then).
+        mutating func seed(orderIDPattern: DigitPattern?, customerPattern: DigitPattern?) {
+            if let orderIDPattern {
+                orderIDs.adopt(pattern: orderIDPattern)
+            } else {
+                orderIDs.startDeferredStrings()
+            }
             customers.seed(pattern: customerPattern)
-            streamPattern = customerPattern
+            if let customerPattern { streamPattern = customerPattern }
         }
 
         /// Makes the state keep only the current block's rows (``clearColumns()`` after each), customers as their
@@ -440,9 +507,11 @@ enum FastCSVLoader {
             line = 1
         }
 
-        /// The patterns of the first data row's order id and customer id, or `nil` (no such row in `bytes`, a
-        /// quote or a wrong field count, or an id that follows no pattern).
-        func firstRowPatterns(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> (DigitPattern, DigitPattern)? {
+        /// The patterns of the first data row's order id and customer id (`nil` for an id that follows no
+        /// pattern), or `nil` (no such row in `bytes`, a quote or a wrong field count).
+        func firstRowPatterns(
+            _ bytes: UnsafeBufferPointer<UInt8>, from start: Int
+        ) -> (DigitPattern?, DigitPattern?)? {
             var position = start
             while let newline = findByte(0x0A, bytes, from: position) {
                 var end = newline
@@ -461,38 +530,88 @@ enum FastCSVLoader {
                         return nil
                     }
                 }
-                guard fields.count == columnCount,
-                    let id = DigitPattern.infer(UnsafeBufferPointer(rebasing: bytes[fields[orderIDColumn]])),
-                    let customer = DigitPattern.infer(UnsafeBufferPointer(rebasing: bytes[fields[customerColumn]]))
-                else { return nil }
-                return (id, customer)
+                guard fields.count == columnCount else { return nil }
+                return (
+                    DigitPattern.infer(UnsafeBufferPointer(rebasing: bytes[fields[orderIDColumn]])),
+                    DigitPattern.infer(UnsafeBufferPointer(rebasing: bytes[fields[customerColumn]]))
+                )
             }
             return nil
         }
 
         /// Appends the state of the file's next part (parsed on its own from a line start), when that needs no
-        /// lookup and no line number: `other` skipped no row, its order ids are increasing integers above this
-        /// state's last, both index customers by key with one pattern, and the totals add up without overflow.
-        /// Returns `false` (nothing changed) otherwise.
+        /// line number: `other` skipped no row, its order ids are increasing integers above this state's last
+        /// (or both states' string ids, checked for repeats here, see ``OrderIDStore/join(_:)``), both index
+        /// customers one way (by key with one pattern, or hashed), and the totals add up without overflow.
+        /// Returns `false` otherwise: nothing changed for integer order ids; for string ids this state is then
+        /// spent (the caller reads the file again).
         mutating func append(_ other: State) -> Bool {
-            guard other.report.skippedRows == 0, other.report.errors.isEmpty,
-                let ids = OrderIDStore.concatenated(orderIDs, other.orderIDs)
-            else { return false }
+            guard other.report.skippedRows == 0, other.report.errors.isEmpty else { return false }
+            let stringIDs = orderIDs.deferred
+            guard stringIDs == other.orderIDs.deferred else { return false }
             let (total, overflow) = absoluteTotal.addingReportingOverflow(other.absoluteTotal)
-            guard !overflow, let map = customers.absorb(other.customers) else { return false }
-            orderIDs = ids
+            guard !overflow else { return false }
+            let map: [Int32]
+            if stringIDs {
+                guard let joinedMap = join(other) else { return false }
+                map = joinedMap
+            } else {
+                guard let ids = OrderIDStore.concatenated(orderIDs, other.orderIDs),
+                    let absorbed = customers.absorb(other.customers)
+                else { return false }
+                orderIDs = ids
+                map = absorbed
+                timestamps.append(contentsOf: other.timestamps)
+                amounts.append(contentsOf: other.amounts)
+            }
             absoluteTotal = total
             customerNumbers.reserveCapacity(customerNumbers.count + other.customerNumbers.count)
             map.withUnsafeBufferPointer { map in
                 for number in other.customerNumbers { customerNumbers.append(map[Int(number)]) }
             }
-            timestamps.append(contentsOf: other.timestamps)
-            amounts.append(contentsOf: other.amounts)
             duplicates += other.duplicates
             report.rowsRead += other.report.rowsRead
             report.ordersLoaded += other.report.ordersLoaded
             report.duplicatesIgnored += other.report.duplicatesIgnored
             return true
+        }
+
+        /// The string-id part of ``append(_:)``: `other`'s customers merged into this state's on one thread while
+        /// the other copies `other`'s order ids and columns and makes the empty order-id table; then both
+        /// threads fill the table (``OrderIDStore/prepareJoin(_:)``, ``OrderIDStore/finishJoin(_:)``). Returns the
+        /// new number of each of `other`'s customers, or `nil` (customers indexed differently, a repeated order
+        /// id), which leaves this state spent.
+        private mutating func join(_ other: State) -> [Int32]? {
+            // Moved out of `self`, so that each thread owns what it changes (and no copy is made on write).
+            var work = JoinWork(
+                customers: customers, orderIDs: orderIDs, timestamps: timestamps, amounts: amounts)
+            customers = CustomerInterner()
+            orderIDs = OrderIDStore()
+            timestamps = []
+            amounts = []
+            withUnsafeMutablePointer(to: &work) { work in
+                withUnsafePointer(to: other) { other in
+                    let box = JoinBox(work: work, other: other)
+                    DispatchQueue.concurrentPerform(iterations: 2) { part in
+                        if part == 0 {
+                            box.work.pointee.map = box.work.pointee.customers.absorb(box.other.pointee.customers)
+                        } else {
+                            box.work.pointee.prepared = box.work.pointee.orderIDs.prepareJoin(
+                                box.other.pointee.orderIDs)
+                            box.work.pointee.timestamps.append(contentsOf: box.other.pointee.timestamps)
+                            box.work.pointee.amounts.append(contentsOf: box.other.pointee.amounts)
+                        }
+                    }
+                }
+            }
+            let (map, prepared) = (work.map, work.prepared)
+            customers = work.customers
+            orderIDs = work.orderIDs
+            timestamps = work.timestamps
+            amounts = work.amounts
+            work = JoinWork(customers: CustomerInterner(), orderIDs: OrderIDStore(), timestamps: [], amounts: [])
+            guard let map, prepared, orderIDs.finishJoin(other.orderIDs) else { return nil }
+            return map
         }
 
         /// Finds the end of the header (after a byte-order mark and blank lines); `nil` when more bytes are
@@ -1009,9 +1128,10 @@ struct CustomerInterner {
         return intern(bytes, hash: isNumeric ? IDHash.hash(UnsafeRawBufferPointer(bytes)) : key)
     }
 
-    /// Adds `other`'s customers after this interner's, when both are numeric with one pattern; returns the
-    /// new number of each of `other`'s numbers, or `nil` (and changes nothing) otherwise.
+    /// Adds `other`'s customers after this interner's, when both are numeric with one pattern or both hash;
+    /// returns the new number of each of `other`'s numbers, or `nil` (and changes nothing) otherwise.
     mutating func absorb(_ other: CustomerInterner) -> [Int32]? {
+        if numeric == nil && other.numeric == nil && !undecided && !other.undecided { return absorbHashed(other) }
         guard var index = numeric, let otherIndex = other.numeric,
             let pattern = DigitPattern.common(index.pattern, otherIndex.pattern), otherIndex.slots.count <= index.limit
         else { return nil }
@@ -1032,6 +1152,44 @@ struct CustomerInterner {
         numeric = index
         return map
     }
+
+    /// ``absorb(_:)`` of hashed customers: each of `other`'s customers looked up (and added when new) in number
+    /// order, so new ones get numbers in first-seen order. A batch of 32 first asks for its table slots, then
+    /// touches the entries they hold, then interns: the cache misses of a batch overlap.
+    private mutating func absorbHashed(_ other: CustomerInterner) -> [Int32] {
+        let total = other.entries.count
+        var map: [Int32] = []
+        map.reserveCapacity(total)
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 32) { hashes in
+            var start = 0
+            while start < total {
+                let end = Swift.min(start + 32, total)
+                for number in start..<end {
+                    hashes[number - start] = other.hash(of: Int32(number))
+                    table.prefetch(hash: hashes[number - start])
+                }
+                let mask = table.mask
+                warmChecksum &+= table.slots.withUnsafeBufferPointer { slots in
+                    entries.withUnsafeBufferPointer { entries in
+                        var sink: UInt32 = 0
+                        for k in 0..<(end - start) {
+                            let slot = slots[Int(truncatingIfNeeded: hashes[k]) & mask]
+                            if slot != 0 { sink &+= entries[Int(IDHashTable.value(slot))].length }
+                        }
+                        return sink
+                    }
+                }
+                for number in start..<end {
+                    map.append(other.withBytes(of: Int32(number)) { intern($0, hash: hashes[number - start]) })
+                }
+                start = end
+            }
+        }
+        return map
+    }
+
+    /// What the cache-warming loads of ``absorbHashed(_:)`` read (kept so that they are not optimised away).
+    private var warmChecksum: UInt32 = 0
 
     @inline(__always)
     static func prefix(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {

@@ -114,8 +114,10 @@ extension FastCSVLoader {
             states = [first, second]
             ranges = [0..<middle, middle..<size]
         } else {
-            guard let (_, patterns, _) = probeFirstRow(descriptor, size: size, state: state) else { return nil }
-            state.seed(orderIDPattern: patterns.0, customerPattern: patterns.1)
+            guard let (_, patterns, _) = probeFirstRow(descriptor, size: size, state: state),
+                let orderIDPattern = patterns.0, let customerPattern = patterns.1
+            else { return nil }
+            state.seed(orderIDPattern: orderIDPattern, customerPattern: customerPattern)
             states = [state]
             ranges = [0..<Int.max]
         }
