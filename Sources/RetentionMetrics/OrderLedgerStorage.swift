@@ -503,14 +503,15 @@ extension OrderIDStore {
     ///
     /// - Complexity: O(*n*) for *n* ids in all, the table's cache misses split between two threads.
     package mutating func join(_ other: OrderIDStore) -> Bool {
-        guard prepareJoin(other) else { return false }
+        var other = other
+        guard prepareJoin(&other) else { return false }
         return finishJoin(other)
     }
 
-    /// The first step of ``join(_:)``: appends `other`'s ids to this store's and allocates the empty table
-    /// (one thread; the caller may run other work beside it); `false` when the ids would not fit (4 GiB of
-    /// bytes, 2^31 ids).
-    package mutating func prepareJoin(_ other: OrderIDStore) -> Bool {
+    /// The first step of ``join(_:)``: appends `other`'s ids to this store's, drops `other`'s bytes (it keeps
+    /// its count and hashes for ``finishJoin(_:)``) and allocates the empty table (one thread; the caller may
+    /// run other work beside it); `false` when the ids would not fit (4 GiB of bytes, 2^31 ids).
+    package mutating func prepareJoin(_ other: inout OrderIDStore) -> Bool {
         precondition(deferred && other.deferred && joinedFrom == nil, "prepareJoin(_:) takes deferred stores, once")
         guard arena.count + other.arena.count <= Int(UInt32.max), count + other.count < Int(Int32.max) else {
             return false
@@ -521,12 +522,13 @@ extension OrderIDStore {
         ends.reserveCapacity(count + other.count)
         for end in other.ends { ends.append(end + shift) }
         count += other.count
+        (other.arena, other.ends) = ([], [])
         table = IDHashTable(minimumCapacity: count)
         return true
     }
 
-    /// The second step of ``join(_:)`` (after ``prepareJoin(_:)`` with the same `other`): fills the table on two
-    /// threads; `false` when an id occurs twice.
+    /// The second step of ``join(_:)`` (after ``prepareJoin(_:)`` with the same `other`, whose hashes it reads):
+    /// fills the table on two threads; `false` when an id occurs twice.
     package mutating func finishJoin(_ other: OrderIDStore) -> Bool {
         guard let firstCount = joinedFrom, firstCount + other.count == count else {
             preconditionFailure("finishJoin(_:) after prepareJoin(_:) with the same store")

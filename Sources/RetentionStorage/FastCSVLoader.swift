@@ -23,21 +23,37 @@ private struct StringsBox: @unchecked Sendable {
     let base: UnsafeMutablePointer<String>
 }
 
-/// What the two threads of `State.join` change: thread 0 the customers and `map`, thread 1 the rest.
+/// What the two threads of `State.join` own: thread 0 the customers of both states and `map`, thread 1 the
+/// order ids and columns of both and `prepared`.
 private struct JoinWork {
-    var customers: CustomerInterner
-    var orderIDs: OrderIDStore
-    var timestamps: [Int64]
-    var amounts: [Int64]
+    var customers = CustomerInterner()
+    var otherCustomers = CustomerInterner()
+    var orderIDs = OrderIDStore()
+    var otherOrderIDs = OrderIDStore()
+    var timestamps: [Int64] = []
+    var otherTimestamps: [Int64] = []
+    var amounts: [Int64] = []
+    var otherAmounts: [Int64] = []
     var map: [Int32]? = nil
     var prepared = false
+
+    /// Thread `part`'s share; each releases what it has taken from the other state.
+    mutating func run(part: Int) {
+        if part == 0 {
+            map = customers.absorb(otherCustomers)
+            otherCustomers = CustomerInterner()
+        } else {
+            timestamps.append(contentsOf: otherTimestamps)
+            amounts.append(contentsOf: otherAmounts)
+            (otherTimestamps, otherAmounts) = ([], [])
+            prepared = orderIDs.prepareJoin(&otherOrderIDs)
+        }
+    }
 }
 
-/// The join's work (each thread writes only its own fields of it, see `JoinWork`) and the appended state (read
-/// by both, written by neither).
+/// The join's work while its two threads run (each touches only its own fields, see `JoinWork`).
 private struct JoinBox: @unchecked Sendable {
     let work: UnsafeMutablePointer<JoinWork>
-    let other: UnsafePointer<FastCSVLoader.State>
 }
 
 /// Customer keys by number, read by both threads (never written while they run).
@@ -310,9 +326,11 @@ enum FastCSVLoader {
             guard case .success(let firstState) = halves[0], case .success(let secondState) = halves[1] else {
                 return .restart
             }
-            guard var state = firstState, let secondState else { return .reader }
             halves = []
-            guard state.append(secondState) else { return .restart }
+            // Consumed, so that `state` is the only owner of the first half's columns (no copy on write).
+            guard var state = consume firstState, let secondState = consume secondState else { return .reader }
+            // The second half's state is released before `finish` builds the customer ids (peak memory).
+            guard state.append(consume secondState) else { return .restart }
             passes = .joined
             let (ledger, report) = state.finish()
             return .loaded(ledger, report)
@@ -545,7 +563,7 @@ enum FastCSVLoader {
         /// customers one way (by key with one pattern, or hashed), and the totals add up without overflow.
         /// Returns `false` otherwise: nothing changed for integer order ids; for string ids this state is then
         /// spent (the caller reads the file again).
-        mutating func append(_ other: State) -> Bool {
+        mutating func append(_ other: consuming State) -> Bool {
             guard other.report.skippedRows == 0, other.report.errors.isEmpty else { return false }
             let stringIDs = orderIDs.deferred
             guard stringIDs == other.orderIDs.deferred else { return false }
@@ -553,7 +571,7 @@ enum FastCSVLoader {
             guard !overflow else { return false }
             let map: [Int32]
             if stringIDs {
-                guard let joinedMap = join(other) else { return false }
+                guard let joinedMap = join(&other) else { return false }
                 map = joinedMap
             } else {
                 guard let ids = OrderIDStore.concatenated(orderIDs, other.orderIDs),
@@ -578,39 +596,32 @@ enum FastCSVLoader {
 
         /// The string-id part of ``append(_:)``: `other`'s customers merged into this state's on one thread while
         /// the other copies `other`'s order ids and columns and makes the empty order-id table; then both
-        /// threads fill the table (``OrderIDStore/prepareJoin(_:)``, ``OrderIDStore/finishJoin(_:)``). Returns the
-        /// new number of each of `other`'s customers, or `nil` (customers indexed differently, a repeated order
-        /// id), which leaves this state spent.
-        private mutating func join(_ other: State) -> [Int32]? {
-            // Moved out of `self`, so that each thread owns what it changes (and no copy is made on write).
+        /// threads fill the table (``OrderIDStore/prepareJoin(_:)``, ``OrderIDStore/finishJoin(_:)``). What it
+        /// has copied of `other` is released as it goes (peak memory): only its customer numbers and order-id
+        /// hashes stay. Returns the new number of each of `other`'s customers, or `nil` (customers indexed
+        /// differently, a repeated order id), which leaves this state spent.
+        private mutating func join(_ other: inout State) -> [Int32]? {
+            // Moved out of both states, so that each thread owns what it changes (and no copy is made on write).
             var work = JoinWork(
-                customers: customers, orderIDs: orderIDs, timestamps: timestamps, amounts: amounts)
-            customers = CustomerInterner()
-            orderIDs = OrderIDStore()
-            timestamps = []
-            amounts = []
+                customers: customers, otherCustomers: other.customers, orderIDs: orderIDs,
+                otherOrderIDs: other.orderIDs, timestamps: timestamps, otherTimestamps: other.timestamps,
+                amounts: amounts, otherAmounts: other.amounts)
+            (customers, other.customers) = (CustomerInterner(), CustomerInterner())
+            (orderIDs, other.orderIDs) = (OrderIDStore(), OrderIDStore())
+            (timestamps, other.timestamps, amounts, other.amounts) = ([], [], [], [])
             withUnsafeMutablePointer(to: &work) { work in
-                withUnsafePointer(to: other) { other in
-                    let box = JoinBox(work: work, other: other)
-                    DispatchQueue.concurrentPerform(iterations: 2) { part in
-                        if part == 0 {
-                            box.work.pointee.map = box.work.pointee.customers.absorb(box.other.pointee.customers)
-                        } else {
-                            box.work.pointee.prepared = box.work.pointee.orderIDs.prepareJoin(
-                                box.other.pointee.orderIDs)
-                            box.work.pointee.timestamps.append(contentsOf: box.other.pointee.timestamps)
-                            box.work.pointee.amounts.append(contentsOf: box.other.pointee.amounts)
-                        }
-                    }
+                let box = JoinBox(work: work)
+                DispatchQueue.concurrentPerform(iterations: 2) { part in
+                    box.work.pointee.run(part: part)
                 }
             }
-            let (map, prepared) = (work.map, work.prepared)
             customers = work.customers
             orderIDs = work.orderIDs
             timestamps = work.timestamps
             amounts = work.amounts
-            work = JoinWork(customers: CustomerInterner(), orderIDs: OrderIDStore(), timestamps: [], amounts: [])
-            guard let map, prepared, orderIDs.finishJoin(other.orderIDs) else { return nil }
+            let (map, prepared, otherIDs) = (work.map, work.prepared, work.otherOrderIDs)
+            work = JoinWork()
+            guard let map, prepared, orderIDs.finishJoin(otherIDs) else { return nil }
             return map
         }
 
