@@ -203,14 +203,12 @@ package struct OrderIDStore: Sendable {
     package private(set) var deferred = false
     /// The hash of each id while ``deferred``.
     private var hashes: [UInt64] = []
-    /// Between ``prepareJoin(_:)`` and ``finishJoin(_:)``: the ids this store had before.
-    private var joinedFrom: Int?
 
     package init() {}
 
     /// Makes an empty store keep string ids (whatever they look like) with their hashes and no table: appending
     /// an id is a copy, looking one up finds nothing. A bulk loader reading a file in two parts gives each part
-    /// such a store and checks the ids of both for repeats once, while ``join(_:)`` builds their one table.
+    /// such a store and checks the ids of both for repeats once, while ``joinedTable(_:_:)`` builds their one table.
     package mutating func startDeferredStrings(reservingCapacity rows: Int = 0) {
         precondition(count == 0, "startDeferredStrings() before the first id")
         kind = .strings
@@ -491,9 +489,10 @@ private func memoryEqual(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _
 }
 
 extension OrderIDStore {
-    /// Appends the ids of `other` to this store's, both ``deferred``, and builds the hash table of all of them;
-    /// `false` when an id occurs twice (in one part or across them), and this store is then spent: the caller
-    /// reads the file again the way that reports repeats in file order.
+    /// The hash table of the ids of `a` followed by those of `b` (both ``deferred``; `b`'s ids numbered after
+    /// `a`'s), or `nil` when an id occurs twice, in one part or across them. Neither store changes: with a table,
+    /// ``append(deferred:table:)`` joins them; without one, the caller can index `a` alone
+    /// (``indexDeferred()``) and read `b`'s part of the file again the way that reports repeats in file order.
     ///
     /// The table is built by two threads at once, each inserting the ids whose home slot lies in its half of the
     /// table, in id order; an id whose probe would cross into the other half waits, and the waiting ids are
@@ -502,92 +501,120 @@ extension OrderIDStore {
     /// equal id waits too and meets it in the final pass.
     ///
     /// - Complexity: O(*n*) for *n* ids in all, the table's cache misses split between two threads.
-    package mutating func join(_ other: OrderIDStore) -> Bool {
-        var other = other
-        guard prepareJoin(&other) else { return false }
-        return finishJoin(other)
-    }
-
-    /// The first step of ``join(_:)``: appends `other`'s ids to this store's, drops `other`'s bytes (it keeps
-    /// its count and hashes for ``finishJoin(_:)``) and allocates the empty table (one thread; the caller may
-    /// run other work beside it); `false` when the ids would not fit (4 GiB of bytes, 2^31 ids).
-    package mutating func prepareJoin(_ other: inout OrderIDStore) -> Bool {
-        precondition(deferred && other.deferred && joinedFrom == nil, "prepareJoin(_:) takes deferred stores, once")
-        guard arena.count + other.arena.count <= Int(UInt32.max), count + other.count < Int(Int32.max) else {
-            return false
-        }
-        let shift = UInt32(arena.count)
-        joinedFrom = count
-        arena.append(contentsOf: other.arena)
-        ends.reserveCapacity(count + other.count)
-        for end in other.ends { ends.append(end + shift) }
-        count += other.count
-        (other.arena, other.ends) = ([], [])
-        table = IDHashTable(minimumCapacity: count)
-        return true
-    }
-
-    /// The second step of ``join(_:)`` (after ``prepareJoin(_:)`` with the same `other`, whose hashes it reads):
-    /// fills the table on two threads; `false` when an id occurs twice.
-    package mutating func finishJoin(_ other: OrderIDStore) -> Bool {
-        guard let firstCount = joinedFrom, firstCount + other.count == count else {
-            preconditionFailure("finishJoin(_:) after prepareJoin(_:) with the same store")
-        }
-        let mask = table.mask
-        let built = hashes.withUnsafeBufferPointer { first in
-            other.hashes.withUnsafeBufferPointer { second in
-                arena.withUnsafeBufferPointer { arena in
-                    ends.withUnsafeBufferPointer { ends in
-                        table.slots.withUnsafeMutableBufferPointer { slots in
-                            IDHashTable.fill(
-                                slots, mask: mask, hashes: (first, second), arena: arena, ends: ends)
+    package static func joinedTable(_ a: OrderIDStore, _ b: OrderIDStore) -> IDHashTable? {
+        precondition(a.deferred && b.deferred, "joinedTable(_:_:) takes deferred stores")
+        guard a.arena.count + b.arena.count <= Int(UInt32.max), a.count + b.count < Int(Int32.max) else { return nil }
+        return a.hashes.withUnsafeBufferPointer { aHashes in
+            b.hashes.withUnsafeBufferPointer { bHashes in
+                a.arena.withUnsafeBufferPointer { aArena in
+                    a.ends.withUnsafeBufferPointer { aEnds in
+                        b.arena.withUnsafeBufferPointer { bArena in
+                            b.ends.withUnsafeBufferPointer { bEnds in
+                                IDHashTable.build(
+                                    IDParts(
+                                        first: IDPart(hashes: aHashes, arena: aArena, ends: aEnds),
+                                        second: IDPart(hashes: bHashes, arena: bArena, ends: bEnds)))
+                            }
                         }
                     }
                 }
             }
         }
-        guard built else { return false }
-        table.filled(count: count)
+    }
+
+    /// Appends the ids of `other` (both ``deferred``) with `table` from ``joinedTable(_:_:)``, and drops
+    /// `other`'s ids. The store is then an ordinary one with a table.
+    package mutating func append(deferred other: inout OrderIDStore, table: IDHashTable) {
+        precondition(deferred && other.deferred && table.count == count + other.count, "the joined table")
+        let shift = UInt32(arena.count)
+        arena.append(contentsOf: other.arena)
+        ends.reserveCapacity(count + other.count)
+        for end in other.ends { ends.append(end + shift) }
+        count += other.count
+        other = OrderIDStore()
+        self.table = table
         hashes = []
         deferred = false
-        joinedFrom = nil
+    }
+
+    /// Builds the table of this ``deferred`` store's ids and makes it an ordinary store; `false` (nothing
+    /// changed) when an id occurs twice.
+    package mutating func indexDeferred() -> Bool {
+        precondition(deferred, "indexDeferred() takes a deferred store")
+        let built = hashes.withUnsafeBufferPointer { hashes in
+            arena.withUnsafeBufferPointer { arena in
+                ends.withUnsafeBufferPointer { ends in
+                    IDHashTable.build(
+                        IDParts(
+                            first: IDPart(hashes: hashes, arena: arena, ends: ends),
+                            second: IDPart(
+                                hashes: .init(start: nil, count: 0), arena: arena, ends: .init(start: nil, count: 0))))
+                }
+            }
+        }
+        guard let built else { return false }
+        table = built
+        hashes = []
+        deferred = false
         return true
     }
 }
 
-/// What the two builders of ``IDHashTable/fill(_:mask:hashes:arena:ends:)`` share: the slots (each writes only its
-/// half), the ids (read only) and one result per builder. `concurrentPerform` returns after both, which orders
-/// their writes before the reads that follow.
-private struct TableBuild: @unchecked Sendable {
-    let slots: UnsafeMutablePointer<UInt64>
-    let mask: Int
-    /// The hashes of ids `0..<firstCount`, then of the rest.
-    let firstHashes: UnsafePointer<UInt64>
-    let firstCount: Int
-    let secondHashes: UnsafePointer<UInt64>
-    let count: Int
-    let arena: UnsafePointer<UInt8>
-    let ends: UnsafePointer<UInt32>
-    /// Per builder: the ids whose probe reached the end of its half (in id order), or `nil` after a repeat.
-    let waiting: UnsafeMutablePointer<[Int32]?>
+/// Ids given by their hashes and bytes (`arena[ends[id - 1]..<ends[id]]`), as a deferred store holds them.
+struct IDPart {
+    var hashes: UnsafeBufferPointer<UInt64>
+    var arena: UnsafeBufferPointer<UInt8>
+    var ends: UnsafeBufferPointer<UInt32>
+}
+
+/// The ids of two parts, numbered `0..<first.count` then on.
+struct IDParts: @unchecked Sendable {
+    // Read, never written, by both builders while they run; the buffers outlive the build.
+    let first: IDPart
+    let second: IDPart
+
+    var firstCount: Int { first.hashes.count }
+    var count: Int { first.hashes.count + second.hashes.count }
+
+    @inline(__always)
+    func hash(_ id: Int) -> UInt64 {
+        id < firstCount ? first.hashes[id] : second.hashes[id - firstCount]
+    }
+
+    /// The bytes of `id`: its start and length.
+    @inline(__always)
+    func bytes(_ id: Int) -> (UnsafePointer<UInt8>?, Int) {
+        let (part, index) = id < firstCount ? (first, id) : (second, id - firstCount)
+        let start = index == 0 ? 0 : Int(part.ends[index - 1])
+        return (part.arena.baseAddress.map { $0 + start }, Int(part.ends[index]) - start)
+    }
 
     /// Whether ids `x` and `y` have the same bytes.
     func same(_ x: Int32, _ y: Int32) -> Bool {
-        let xStart = x == 0 ? 0 : Int(ends[Int(x) - 1])
-        let yStart = y == 0 ? 0 : Int(ends[Int(y) - 1])
-        let length = Int(ends[Int(x)]) - xStart
-        return length == Int(ends[Int(y)]) - yStart && memoryEqual(arena + xStart, arena + yStart, length)
+        let (xStart, xLength) = bytes(Int(x))
+        let (yStart, yLength) = bytes(Int(y))
+        guard xLength == yLength else { return false }
+        guard xLength > 0, let xStart, let yStart else { return true }
+        return memoryEqual(xStart, yStart, xLength)
     }
+}
+
+/// What the two builders of ``IDHashTable/build(_:)`` share: the slots (each zeroes and writes only its half
+/// until both end), the ids (read only) and one result per builder. `concurrentPerform` returns after both, which
+/// orders their writes before the reads that follow.
+private struct TableBuild: @unchecked Sendable {
+    let slots: UnsafeMutablePointer<UInt64>
+    let mask: Int
+    let ids: IDParts
+    /// Per builder: the ids whose probe reached the end of its half (in id order), or `nil` after a repeat.
+    let waiting: UnsafeMutablePointer<[Int32]?>
+
+    enum BuildStep { case inserted, repeated, waiting }
 
     /// Probes for `id` from its home slot up to `limit` (exclusive; wrapping when `limit` is `nil`) and inserts
     /// it: `.inserted`, `.repeated` (an equal id is in the table) or `.waiting` (the probe reached `limit`).
-    @inline(__always)
-    func hash(_ id: Int) -> UInt64 {
-        id < firstCount ? firstHashes[id] : secondHashes[id - firstCount]
-    }
-
     func insert(_ id: Int32, limit: Int?) -> BuildStep {
-        let hash = self.hash(Int(id))
+        let hash = ids.hash(Int(id))
         let tag = hash & 0xFFFF_FFFF_0000_0000
         var index = Int(truncatingIfNeeded: hash) & mask
         while true {
@@ -596,7 +623,7 @@ private struct TableBuild: @unchecked Sendable {
                 slots[index] = IDHashTable.slot(hash: hash, value: id)
                 return .inserted
             }
-            if slot & 0xFFFF_FFFF_0000_0000 == tag && same(IDHashTable.value(slot), id) { return .repeated }
+            if slot & 0xFFFF_FFFF_0000_0000 == tag && ids.same(IDHashTable.value(slot), id) { return .repeated }
             index += 1
             if let limit {
                 if index == limit { return .waiting }
@@ -606,31 +633,29 @@ private struct TableBuild: @unchecked Sendable {
         }
     }
 
-    enum BuildStep { case inserted, repeated, waiting }
-
-    /// Builder `part` of two: inserts, in id order, the ids whose home slot is in its half of the table.
+    /// Builder `part` of two: zeroes its half of the table (fresh memory: the page faults are shared too), then
+    /// inserts, in id order, the ids whose home slot is in that half.
     func run(part: Int) {
         let half = (mask + 1) / 2
         let low = part * half
         let high = low + half
+        adviseHugePages(from: Int(bitPattern: slots + low), to: Int(bitPattern: slots + high))
+        (slots + low).initialize(repeating: 0, count: half)
         // This half's ids first (a branch-free filter), so that the insert loop can ask for slots ahead.
         @inline(__always) func isMine(_ hash: UInt64) -> Int {
             let home = Int(truncatingIfNeeded: hash) & mask
             return home >= low && home < high ? 1 : 0
         }
+        let count = ids.count
         var total = 0
-        for id in 0..<firstCount { total &+= isMine(firstHashes[id]) }
-        for id in 0..<(count - firstCount) { total &+= isMine(secondHashes[id]) }
+        for hash in ids.first.hashes { total &+= isMine(hash) }
+        for hash in ids.second.hashes { total &+= isMine(hash) }
         var mine = [Int32](repeating: 0, count: total + 1)
         var found = 0
         mine.withUnsafeMutableBufferPointer { mine in
-            for id in 0..<firstCount {
+            for id in 0..<count {
                 mine[found] = Int32(truncatingIfNeeded: id)
-                found &+= isMine(firstHashes[id])
-            }
-            for id in 0..<(count - firstCount) {
-                mine[found] = Int32(truncatingIfNeeded: firstCount + id)
-                found &+= isMine(secondHashes[id])
+                found &+= isMine(ids.hash(id))
             }
         }
         var waiting: [Int32] = []
@@ -638,7 +663,8 @@ private struct TableBuild: @unchecked Sendable {
         let ok = mine.withUnsafeBufferPointer { mine -> Bool in
             for k in 0..<found {
                 if k + ahead < found {
-                    retention_prefetch_for_write(slots + (Int(truncatingIfNeeded: hash(Int(mine[k + ahead]))) & mask))
+                    retention_prefetch_for_write(
+                        slots + (Int(truncatingIfNeeded: ids.hash(Int(mine[k + ahead]))) & mask))
                 }
                 switch insert(mine[k], limit: high) {
                 case .inserted: continue
@@ -653,61 +679,53 @@ private struct TableBuild: @unchecked Sendable {
 }
 
 extension IDHashTable {
-    /// Records that ``fill(_:mask:hashes:arena:ends:)`` put the values `0..<count` in the slots.
-    fileprivate mutating func filled(count: Int) {
-        self.count = count
-    }
-
-    /// Fills empty `slots` (a table's, `mask` = count - 1) with ids `0..<n` (string ids:
-    /// `arena[ends[id - 1]..<ends[id]]`) under their hashes (those of `hashes.0`, then those of `hashes.1`), on
-    /// two threads (one up to 65,536 ids); `false` when two ids are equal. See ``OrderIDStore/join(_:)``.
-    static func fill(
-        _ slots: UnsafeMutableBufferPointer<UInt64>, mask: Int,
-        hashes: (UnsafeBufferPointer<UInt64>, UnsafeBufferPointer<UInt64>), arena: UnsafeBufferPointer<UInt8>,
-        ends: UnsafeBufferPointer<UInt32>
-    ) -> Bool {
-        let count = ends.count
-        precondition(hashes.0.count + hashes.1.count == count && count * 2 < slots.count, "one hash per id, room")
-        guard count > 0, let endBase = ends.baseAddress else { return true }
-        // An empty part's pointer is never read; any valid one serves.
-        let emptyHashes = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
-        defer { emptyHashes.deallocate() }
-        let firstHashes = hashes.0.baseAddress ?? UnsafePointer(emptyHashes)
-        let secondHashes = hashes.1.baseAddress ?? UnsafePointer(emptyHashes)
-        // Every id may be empty (an arena without bytes): any non-null pointer serves, no byte is read.
-        let arenaBase = arena.baseAddress ?? UnsafeRawPointer(endBase).assumingMemoryBound(to: UInt8.self)
+    /// The table of `ids` under their hashes, built by two threads (one up to 65,536 ids), or `nil` when two ids
+    /// are equal. See ``OrderIDStore/joinedTable(_:_:)``.
+    static func build(_ ids: IDParts) -> IDHashTable? {
+        let count = ids.count
+        var table = IDHashTable()
+        guard count > 0 else { return table }
+        var capacity = 16
+        while capacity < count * 2 + 2 { capacity *= 2 }
+        // Zeroed by the builders, each its own half.
+        table.slots = [UInt64](unsafeUninitializedCapacity: capacity) { _, initialized in initialized = capacity }
+        table.mask = capacity - 1
         var waiting = [[Int32]?](repeating: [], count: 2)
-        return waiting.withUnsafeMutableBufferPointer { waiting in
-            let build = TableBuild(
-                slots: slots.baseAddress!, mask: mask, firstHashes: firstHashes, firstCount: hashes.0.count,
-                secondHashes: secondHashes, count: count, arena: arenaBase, ends: endBase,
-                waiting: waiting.baseAddress!)
-            if count > 65_536 {
-                DispatchQueue.concurrentPerform(iterations: 2) { build.run(part: $0) }
-            } else {
-                // One builder: every id in order, wrapping at the table's end.
-                for id in 0..<count where build.insert(Int32(truncatingIfNeeded: id), limit: nil) == .repeated {
-                    waiting[0] = nil
-                    break
-                }
-            }
-            guard let first = waiting[0], let second = waiting[1] else { return false }
-            // The waiting ids of both halves, in id order, with probes that wrap.
-            var i = 0
-            var j = 0
-            while i < first.count || j < second.count {
-                let id: Int32
-                if j == second.count || (i < first.count && first[i] < second[j]) {
-                    id = first[i]
-                    i += 1
+        let ok = table.slots.withUnsafeMutableBufferPointer { slots in
+            waiting.withUnsafeMutableBufferPointer { waiting in
+                let build = TableBuild(
+                    slots: slots.baseAddress!, mask: capacity - 1, ids: ids, waiting: waiting.baseAddress!)
+                if count > 65_536 {
+                    DispatchQueue.concurrentPerform(iterations: 2) { build.run(part: $0) }
                 } else {
-                    id = second[j]
-                    j += 1
+                    // One builder: every id in order, wrapping at the table's end.
+                    slots.initialize(repeating: 0)
+                    for id in 0..<count where build.insert(Int32(truncatingIfNeeded: id), limit: nil) == .repeated {
+                        waiting[0] = nil
+                        break
+                    }
                 }
-                if build.insert(id, limit: nil) == .repeated { return false }
+                guard let first = waiting[0], let second = waiting[1] else { return false }
+                // The waiting ids of both halves, in id order, with probes that wrap.
+                var i = 0
+                var j = 0
+                while i < first.count || j < second.count {
+                    let id: Int32
+                    if j == second.count || (i < first.count && first[i] < second[j]) {
+                        id = first[i]
+                        i += 1
+                    } else {
+                        id = second[j]
+                        j += 1
+                    }
+                    if build.insert(id, limit: nil) == .repeated { return false }
+                }
+                return true
             }
-            return true
         }
+        guard ok else { return nil }
+        table.count = count
+        return table
     }
 }
 

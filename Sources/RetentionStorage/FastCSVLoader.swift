@@ -24,29 +24,33 @@ private struct StringsBox: @unchecked Sendable {
 }
 
 /// What the two threads of `State.join` own: thread 0 the customers of both states and `map`, thread 1 the
-/// order ids and columns of both and `prepared`.
+/// order ids and columns of both.
 private struct JoinWork {
     var customers = CustomerInterner()
     var otherCustomers = CustomerInterner()
     var orderIDs = OrderIDStore()
     var otherOrderIDs = OrderIDStore()
+    var table = IDHashTable()
     var timestamps: [Int64] = []
     var otherTimestamps: [Int64] = []
     var amounts: [Int64] = []
     var otherAmounts: [Int64] = []
-    var map: [Int32]? = nil
-    var prepared = false
+    var map: [Int32] = []
 
     /// Thread `part`'s share; each releases what it has taken from the other state.
     mutating func run(part: Int) {
         if part == 0 {
-            map = customers.absorb(otherCustomers)
+            guard let absorbed = customers.absorb(otherCustomers) else {
+                preconditionFailure("the caller checked canAbsorb")
+            }
+            map = absorbed
             otherCustomers = CustomerInterner()
         } else {
             timestamps.append(contentsOf: otherTimestamps)
             amounts.append(contentsOf: otherAmounts)
             (otherTimestamps, otherAmounts) = ([], [])
-            prepared = orderIDs.prepareJoin(&otherOrderIDs)
+            orderIDs.append(deferred: &otherOrderIDs, table: table)
+            table = IDHashTable()
         }
     }
 }
@@ -104,8 +108,8 @@ enum FastCSVLoader {
 
     /// How a file was read: one pass; two halves appended; two halves where the first half's state re-read the
     /// second; two halves of string order ids joined (one table built for both, see
-    /// ``OrderIDStore/join(_:)``); or two halves of string order ids dropped for one pass from the start (a
-    /// repeated order id, an error, or customer ids the halves index differently).
+    /// ``OrderIDStore/joinedTable(_:_:)``); or two halves of string order ids dropped for one pass from the
+    /// start (an error in the first half, or a repeated order id within it).
     enum Passes: Equatable { case single, appended, reread, joined, restarted }
 
     /// What reading a file in two halves gave: the ledger, a hand-over to the record-by-record reader, or a
@@ -321,17 +325,31 @@ enum FastCSVLoader {
             }
         }
         if deferred {
-            // Halves that have not checked their order ids for repeats: an error may follow a repeat that one
-            // pass reports first, so any error restarts.
-            guard case .success(let firstState) = halves[0], case .success(let secondState) = halves[1] else {
-                return .restart
-            }
+            // Halves that have not checked their order ids for repeats. An error in the first half may follow a
+            // repeat that one pass reports first: restart. Otherwise the first half's state reads the second half
+            // itself when the halves cannot be joined (an error or skipped row in the second half, a repeated
+            // id), once it has checked its own ids.
+            guard case .success(let firstState) = halves[0] else { return .restart }
+            let secondResult = halves[1]
             halves = []
             // Consumed, so that `state` is the only owner of the first half's columns (no copy on write).
-            guard var state = consume firstState, let secondState = consume secondState else { return .reader }
-            // The second half's state is released before `finish` builds the customer ids (peak memory).
-            guard state.append(consume secondState) else { return .restart }
-            passes = .joined
+            guard var state = consume firstState else { return .reader }
+            switch consume secondResult {
+            case .success(let secondState?):
+                if state.append(consume secondState) {
+                    passes = .joined
+                    let (ledger, report) = state.finish()
+                    return .loaded(ledger, report)
+                }
+            case .success(nil): return .reader  // the second half needs the record-by-record reader
+            case .failure: break  // its error is read again below, after any repeat before it
+            }
+            guard state.indexDeferredOrderIDs() else { return .restart }
+            passes = .reread
+            guard
+                try parseRange(
+                    descriptor, middle..<size, into: &state, header: false, blockSize: blockSize, path: path)
+            else { return .reader }
             let (ledger, report) = state.finish()
             return .loaded(ledger, report)
         }
@@ -559,10 +577,9 @@ enum FastCSVLoader {
 
         /// Appends the state of the file's next part (parsed on its own from a line start), when that needs no
         /// line number: `other` skipped no row, its order ids are increasing integers above this state's last
-        /// (or both states' string ids, checked for repeats here, see ``OrderIDStore/join(_:)``), both index
+        /// (or both states' string ids, none repeated, see ``OrderIDStore/joinedTable(_:_:)``), both index
         /// customers one way (by key with one pattern, or hashed), and the totals add up without overflow.
-        /// Returns `false` otherwise: nothing changed for integer order ids; for string ids this state is then
-        /// spent (the caller reads the file again).
+        /// Returns `false` (nothing changed) otherwise.
         mutating func append(_ other: consuming State) -> Bool {
             guard other.report.skippedRows == 0, other.report.errors.isEmpty else { return false }
             let stringIDs = orderIDs.deferred
@@ -571,8 +588,10 @@ enum FastCSVLoader {
             guard !overflow else { return false }
             let map: [Int32]
             if stringIDs {
-                guard let joinedMap = join(&other) else { return false }
-                map = joinedMap
+                guard customers.canAbsorb(other.customers),
+                    let table = OrderIDStore.joinedTable(orderIDs, other.orderIDs)
+                else { return false }
+                map = join(&other, table: table)
             } else {
                 guard let ids = OrderIDStore.concatenated(orderIDs, other.orderIDs),
                     let absorbed = customers.absorb(other.customers)
@@ -594,18 +613,16 @@ enum FastCSVLoader {
             return true
         }
 
-        /// The string-id part of ``append(_:)``: `other`'s customers merged into this state's on one thread while
-        /// the other copies `other`'s order ids and columns and makes the empty order-id table; then both
-        /// threads fill the table (``OrderIDStore/prepareJoin(_:)``, ``OrderIDStore/finishJoin(_:)``). What it
-        /// has copied of `other` is released as it goes (peak memory): only its customer numbers and order-id
-        /// hashes stay. Returns the new number of each of `other`'s customers, or `nil` (customers indexed
-        /// differently, a repeated order id), which leaves this state spent.
-        private mutating func join(_ other: inout State) -> [Int32]? {
+        /// The string-id part of ``append(_:)``, once the joined order-id `table` is built: `other`'s customers
+        /// merged into this state's on one thread while the other copies `other`'s order ids and columns. What
+        /// it has copied of `other` is released as it goes (peak memory): only its customer numbers stay.
+        /// Returns the new number of each of `other`'s customers.
+        private mutating func join(_ other: inout State, table: IDHashTable) -> [Int32] {
             // Moved out of both states, so that each thread owns what it changes (and no copy is made on write).
             var work = JoinWork(
                 customers: customers, otherCustomers: other.customers, orderIDs: orderIDs,
-                otherOrderIDs: other.orderIDs, timestamps: timestamps, otherTimestamps: other.timestamps,
-                amounts: amounts, otherAmounts: other.amounts)
+                otherOrderIDs: other.orderIDs, table: table, timestamps: timestamps,
+                otherTimestamps: other.timestamps, amounts: amounts, otherAmounts: other.amounts)
             (customers, other.customers) = (CustomerInterner(), CustomerInterner())
             (orderIDs, other.orderIDs) = (OrderIDStore(), OrderIDStore())
             (timestamps, other.timestamps, amounts, other.amounts) = ([], [], [], [])
@@ -619,10 +636,16 @@ enum FastCSVLoader {
             orderIDs = work.orderIDs
             timestamps = work.timestamps
             amounts = work.amounts
-            let (map, prepared, otherIDs) = (work.map, work.prepared, work.otherOrderIDs)
+            let map = work.map
             work = JoinWork()
-            guard let map, prepared, orderIDs.finishJoin(otherIDs) else { return nil }
             return map
+        }
+
+        /// Makes a state whose string order ids were kept unchecked (``seed(orderIDPattern:customerPattern:)``)
+        /// an ordinary one, with its ids' table, so that it can read on as one pass would; `false` (nothing
+        /// changed) when an id occurs twice in it.
+        mutating func indexDeferredOrderIDs() -> Bool {
+            orderIDs.indexDeferred()
         }
 
         /// Finds the end of the header (after a byte-order mark and blank lines); `nil` when more bytes are
@@ -1137,6 +1160,13 @@ struct CustomerInterner {
             convertToHashing()
         }
         return intern(bytes, hash: isNumeric ? IDHash.hash(UnsafeRawBufferPointer(bytes)) : key)
+    }
+
+    /// Whether ``absorb(_:)`` takes `other`.
+    func canAbsorb(_ other: CustomerInterner) -> Bool {
+        if numeric == nil && other.numeric == nil { return !undecided && !other.undecided }
+        guard let index = numeric, let otherIndex = other.numeric else { return false }
+        return DigitPattern.common(index.pattern, otherIndex.pattern) != nil && otherIndex.slots.count <= index.limit
     }
 
     /// Adds `other`'s customers after this interner's, when both are numeric with one pattern or both hash;
