@@ -46,6 +46,29 @@ let benchmarks: @Sendable () -> Void = {
         )
     }
 
+    // Loading a file whose order and customer ids are strings (`ord-<id>-x`, `cust-<id>-x`: no digit pattern), so
+    // that the halves join through one order-id table built for both and customers merge by look-up.
+    let stringIDPath = Data.csvPath(.million) + "-string-ids"
+    Benchmark(
+        "Load-CSV-string-ids-1M",
+        closure: { benchmark in
+            benchmark.startMeasurement()
+            let (ledger, _) = try CSVOrderReader.loadLedger(path: stringIDPath)
+            benchmark.stopMeasurement()
+            precondition(ledger.count == Size.million.orders, "loaded \(ledger.count) orders")
+            blackHole(ledger)
+        },
+        setup: {
+            let orders = SyntheticOrders(count: Size.million.orders, seed: Data.seed).lazy.map {
+                Order(
+                    id: "ord-\($0.id)-x", customerID: "cust-\($0.customerID)-x", timestamp: $0.timestamp,
+                    amount: $0.amount, currency: $0.currency)
+            }
+            try CSVOrderWriter.write(orders, toFile: stringIDPath)
+        },
+        teardown: { _ = unlink(stringIDPath) }
+    )
+
     // One pass over a CSV file, never holding the orders (as `retention report`, `rfm` and `summary` read a file):
     // the report, the RFM columns, the BTYD summary of 10^6 orders.
     let onePassPath = Data.csvPath(.million) + "-one-pass"
