@@ -77,7 +77,8 @@ private struct KeysBox: @unchecked Sendable {
 /// Files of at least ``splitThreshold`` bytes are read by two threads, one per half (see ``loadHalves``). When
 /// the first row's order id follows a ``DigitPattern`` the halves are appended (or the first half's state
 /// re-reads the second); string order ids are kept unchecked by each half and checked for repeats once, in one
-/// table built by both threads, and a file with a repeat or an error is read again in one pass.
+/// table built by both threads. A repeat or an error in the second half makes the first half's state read the
+/// second half again; one within the first half restarts the file in one pass.
 enum FastCSVLoader {
     /// Rows parsed before their customers are looked up together.
     static let batchSize = 32
@@ -302,8 +303,9 @@ enum FastCSVLoader {
 
     /// Parses the two halves on two threads and joins them (see ``State/append(_:)``); when the second half
     /// cannot simply be appended (an error in it, an order id not above the first half's, ...) the first half's
-    /// state reads the second half itself, exactly as a single pass would. Halves of string order ids (which
-    /// check for repeats only when joined) restart as one pass instead of re-reading, and on any error.
+    /// state reads the second half itself, exactly as a single pass would. Halves of string order ids check for
+    /// repeats only when joined: the first half's state indexes its own ids before it reads the second half
+    /// again, and a repeat or an error within the first half restarts the file in one pass.
     private static func loadHalves(
         _ descriptor: Int32, size: Int, first: State, second: State, middle: Int, blockSize: Int, path: String,
         passes: inout Passes
