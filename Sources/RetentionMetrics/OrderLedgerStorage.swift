@@ -600,14 +600,18 @@ struct IDParts: @unchecked Sendable {
 }
 
 /// What the two builders of ``IDHashTable/build(_:)`` share: the slots (each zeroes and writes only its half
-/// until both end), the ids (read only) and one result per builder. `concurrentPerform` returns after both, which
-/// orders their writes before the reads that follow.
+/// until both end), the ids (read only), the lists of round 1 (each builder writes two, read by both in round 2)
+/// and one result per builder. Each round is one `concurrentPerform`, which returns after both builders, so its
+/// writes are ordered before the next round's reads.
 private struct TableBuild: @unchecked Sendable {
     let slots: UnsafeMutablePointer<UInt64>
     let mask: Int
     let ids: IDParts
     /// Per builder: the ids whose probe reached the end of its half (in id order), or `nil` after a repeat.
     let waiting: UnsafeMutablePointer<[Int32]?>
+    /// Round 1's four id lists (half of the id range, half of the table) and their lengths.
+    let lists: UnsafeMutablePointer<UnsafeMutablePointer<Int32>>
+    let counts: UnsafeMutablePointer<Int>
 
     enum BuildStep { case inserted, repeated, waiting }
 
@@ -633,48 +637,57 @@ private struct TableBuild: @unchecked Sendable {
         }
     }
 
-    /// Builder `part` of two: zeroes its half of the table (fresh memory: the page faults are shared too), then
-    /// inserts, in id order, the ids whose home slot is in that half.
-    func run(part: Int) {
+    /// Round 1 of builder `part` of two: zeroes its half of the table (fresh memory: the page faults are shared
+    /// too), and sorts the ids of its half of the id range (`0..<count / 2` or the rest) by the half of the
+    /// table their home slot is in, into `lists[2 * part]` (first half of the table) and `lists[2 * part + 1]`,
+    /// each in id order, their lengths in `counts`.
+    func partition(part: Int) {
         let half = (mask + 1) / 2
-        let low = part * half
-        let high = low + half
-        adviseHugePages(from: Int(bitPattern: slots + low), to: Int(bitPattern: slots + high))
-        (slots + low).initialize(repeating: 0, count: half)
-        // This half's ids first (a branch-free filter), so that the insert loop can ask for slots ahead.
-        @inline(__always) func isMine(_ hash: UInt64) -> Int {
-            let home = Int(truncatingIfNeeded: hash) & mask
-            return home >= low && home < high ? 1 : 0
-        }
+        adviseHugePages(from: Int(bitPattern: slots + part * half), to: Int(bitPattern: slots + part * half + half))
+        (slots + part * half).initialize(repeating: 0, count: half)
         let count = ids.count
-        var total = 0
-        for hash in ids.first.hashes { total &+= isMine(hash) }
-        for hash in ids.second.hashes { total &+= isMine(hash) }
-        var mine = [Int32](repeating: 0, count: total + 1)
-        var found = 0
-        mine.withUnsafeMutableBufferPointer { mine in
-            for id in 0..<count {
-                mine[found] = Int32(truncatingIfNeeded: id)
-                found &+= isMine(ids.hash(id))
-            }
+        let range = part == 0 ? 0..<(count / 2) : (count / 2)..<count
+        let low = lists[2 * part]
+        let high = lists[2 * part + 1]
+        var lowCount = 0
+        var highCount = 0
+        for id in range {
+            // Branch-free: the id is written to both lists and kept in one.
+            let upper = Int(truncatingIfNeeded: ids.hash(id)) & mask >= half ? 1 : 0
+            low[lowCount] = Int32(truncatingIfNeeded: id)
+            high[highCount] = Int32(truncatingIfNeeded: id)
+            lowCount &+= 1 &- upper
+            highCount &+= upper
         }
+        counts[2 * part] = lowCount
+        counts[2 * part + 1] = highCount
+    }
+
+    /// Round 2 of builder `part`: inserts, in id order, the ids whose home slot is in its half of the table
+    /// (those round 1 found in the first half of the id range, then those in the second).
+    func insert(part: Int) {
+        let half = (mask + 1) / 2
+        let high = part * half + half
         var waiting: [Int32] = []
         let ahead = 16
-        let ok = mine.withUnsafeBufferPointer { mine -> Bool in
+        for source in 0..<2 {
+            let list = lists[2 * source + part]
+            let found = counts[2 * source + part]
             for k in 0..<found {
                 if k + ahead < found {
                     retention_prefetch_for_write(
-                        slots + (Int(truncatingIfNeeded: ids.hash(Int(mine[k + ahead]))) & mask))
+                        slots + (Int(truncatingIfNeeded: ids.hash(Int(list[k + ahead]))) & mask))
                 }
-                switch insert(mine[k], limit: high) {
+                switch insert(list[k], limit: high) {
                 case .inserted: continue
-                case .repeated: return false
-                case .waiting: waiting.append(mine[k])
+                case .repeated:
+                    self.waiting[part] = nil
+                    return
+                case .waiting: waiting.append(list[k])
                 }
             }
-            return true
         }
-        self.waiting[part] = ok ? waiting : nil
+        self.waiting[part] = waiting
     }
 }
 
@@ -691,12 +704,25 @@ extension IDHashTable {
         table.slots = [UInt64](unsafeUninitializedCapacity: capacity) { _, initialized in initialized = capacity }
         table.mask = capacity - 1
         var waiting = [[Int32]?](repeating: [], count: 2)
+        // Round 1's lists: each holds at most its half of the id range (pages only touched as written).
+        let parallel = count > 65_536
+        let lists = UnsafeMutablePointer<UnsafeMutablePointer<Int32>>.allocate(capacity: 4)
+        let counts = UnsafeMutablePointer<Int>.allocate(capacity: 4)
+        for k in 0..<4 { (lists + k).initialize(to: .allocate(capacity: parallel ? count / 2 + 1 : 1)) }
+        counts.initialize(repeating: 0, count: 4)
+        defer {
+            for k in 0..<4 { lists[k].deallocate() }
+            lists.deallocate()
+            counts.deallocate()
+        }
         let ok = table.slots.withUnsafeMutableBufferPointer { slots in
             waiting.withUnsafeMutableBufferPointer { waiting in
                 let build = TableBuild(
-                    slots: slots.baseAddress!, mask: capacity - 1, ids: ids, waiting: waiting.baseAddress!)
-                if count > 65_536 {
-                    DispatchQueue.concurrentPerform(iterations: 2) { build.run(part: $0) }
+                    slots: slots.baseAddress!, mask: capacity - 1, ids: ids, waiting: waiting.baseAddress!,
+                    lists: lists, counts: counts)
+                if parallel {
+                    DispatchQueue.concurrentPerform(iterations: 2) { build.partition(part: $0) }
+                    DispatchQueue.concurrentPerform(iterations: 2) { build.insert(part: $0) }
                 } else {
                     // One builder: every id in order, wrapping at the table's end.
                     slots.initialize(repeating: 0)
