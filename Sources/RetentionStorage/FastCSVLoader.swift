@@ -436,6 +436,14 @@ enum FastCSVLoader {
         private(set) var streaming = false
         private(set) var streamPattern = DigitPattern.plain
         private var keyLimit = 0
+        /// Streaming, once an integer order id came out of increasing order: every order id's key as a bit (the
+        /// store would otherwise keep an `Int64` and a hash-table slot per order), under `seenPattern`.
+        private var seenKeys: SeenKeys? = nil
+        private var seenPattern = DigitPattern.plain
+        /// Whether some key was over the limit: the store keeps the ids.
+        private var seenKeysDeclined = false
+        /// The keys a ``SeenKeys`` of this state may hold (a few times the rows a file may have).
+        private var orderKeyLimit = 1 << 26
 
         init?(header: CSVOrderReader, options: OrderInputOptions) {
             guard !options.mapping.collapsesLineItems else { return nil }
@@ -483,6 +491,7 @@ enum FastCSVLoader {
         /// row), so that its direct table costs at most 8 bytes a row.
         mutating func numericLimit(forFileBytes bytes: Int) {
             customers.numericLimit = Swift.max(1 << 20, 2 * (bytes / 40 + 16))
+            orderKeyLimit = Swift.max(1 << 26, 8 * (bytes / 40 + 16))
         }
 
         /// Reads ids with these patterns from the first row on (see ``OrderIDStore/adopt(pattern:)``): customers
@@ -888,8 +897,18 @@ enum FastCSVLoader {
             id: UnsafeBufferPointer<UInt8>, customer: UnsafeBufferPointer<UInt8>, customerKey: UInt64, numericKey: Bool,
             seconds: Int64, amount: Int64, line: Int
         ) throws(InputError) {
-            let integer = orderIDs.integer(of: id)
-            let existing = integer.map { orderIDs.row(ofInteger: $0) } ?? orderIDs.row(ofBytes: id)
+            var seenKey: Int64 = 0
+            if seenKeys != nil {
+                // Streaming past the first order id out of increasing order: one bit per key.
+                guard let key = seenPattern.key(id), key < seenKeys!.limit, !seenKeys!.contains(key) else {
+                    gaveUp = true
+                    return
+                }
+                seenKey = key
+            }
+            let integer = seenKeys == nil ? orderIDs.integer(of: id) : nil
+            let existing =
+                seenKeys == nil ? (integer.map { orderIDs.row(ofInteger: $0) } ?? orderIDs.row(ofBytes: id)) : nil
             if streaming && existing != nil {
                 gaveUp = true
                 return
@@ -927,7 +946,16 @@ enum FastCSVLoader {
                 customerNumbers.append(Int32(truncatingIfNeeded: customerKey))
                 timestamps.append(seconds)
                 amounts.append(amount)
-                if let integer { orderIDs.append(integer: integer, spelledBy: id) } else { orderIDs.append(bytes: id) }
+                if seenKeys != nil {
+                    seenKeys!.insert(seenKey)
+                    seenPattern.narrow(id)
+                } else if let integer {
+                    orderIDs.append(integer: integer, spelledBy: id)
+                    // The first id out of increasing order made the store index its ids: a bit per key instead.
+                    if orderIDs.kind == .integers && !seenKeysDeclined { startSeenKeys() }
+                } else {
+                    orderIDs.append(bytes: id)
+                }
                 report.ordersLoaded += 1
                 return
             }
@@ -939,6 +967,41 @@ enum FastCSVLoader {
             amounts.append(amount)
             if let integer { orderIDs.append(integer: integer, spelledBy: id) } else { orderIDs.append(bytes: id) }
             report.ordersLoaded += 1
+        }
+
+        /// Streaming: replaces the order-id store (integer ids, the last one out of increasing order) by a bit per
+        /// key, when every key is under the limit; else the store goes on.
+        private mutating func startSeenKeys() {
+            seenKeysDeclined = true
+            var seen = SeenKeys(limit: orderKeyLimit)
+            for row in 0..<orderIDs.count {
+                guard let key = orderIDs.integer(at: row), key < seen.limit else { return }
+                seen.insert(key)
+            }
+            seenKeysDeclined = false
+            seenKeys = seen
+            seenPattern = orderIDs.pattern
+            orderIDs = OrderIDStore()
+        }
+
+        /// Whether no order id of the streaming state `b` (the file's second part) is in `a` (the first), their
+        /// ids spelled with one pattern: at once for increasing integer ids, else by looking each one up (in a
+        /// store, or as a bit of ``SeenKeys``).
+        static func orderIDsDisjoint(_ a: State, _ b: State) -> Bool {
+            if a.seenKeys == nil && b.seenKeys == nil { return FastCSVLoader.disjoint(a.orderIDs, b.orderIDs) }
+            guard a.seenKeys != nil || a.orderIDs.kind != .strings, b.seenKeys != nil || b.orderIDs.kind != .strings,
+                DigitPattern.common(
+                    a.seenKeys == nil ? a.orderIDs.pattern : a.seenPattern,
+                    b.seenKeys == nil ? b.orderIDs.pattern : b.seenPattern) != nil
+            else { return false }
+            // One spelling per integer under the common pattern: equal ids are equal keys.
+            if let aKeys = a.seenKeys, let bKeys = b.seenKeys { return SeenKeys.disjoint(aKeys, bKeys) }
+            let (keys, store) = a.seenKeys != nil ? (a.seenKeys!, b.orderIDs) : (b.seenKeys!, a.orderIDs)
+            for row in 0..<store.count {
+                let key = store.integer(at: row)!
+                if key < keys.limit && keys.contains(key) { return false }
+            }
+            return true
         }
 
         private func lineOf(_ row: Int) -> Int {
@@ -1432,4 +1495,32 @@ func bytesEqual(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ count: I
 func isValidText(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
     for byte in bytes where byte >= 0x80 { return String(validating: bytes, as: UTF8.self) != nil }
     return true
+}
+
+/// A set of integer keys `0..<limit`, one bit each: the order ids a streaming pass has seen once they come out of
+/// increasing order (10^7 keys in 1.25 MB, where a store of the ids would take an `Int64` and a hash slot each).
+struct SeenKeys {
+    let limit: Int
+    private var words: [UInt64]
+
+    init(limit: Int) {
+        self.limit = limit
+        words = [UInt64](repeating: 0, count: limit / 64 + 1)
+    }
+
+    @inline(__always)
+    func contains(_ key: Int64) -> Bool {
+        words[Int(key) >> 6] & (1 << UInt64(key & 63)) != 0
+    }
+
+    @inline(__always)
+    mutating func insert(_ key: Int64) {
+        words[Int(key) >> 6] |= 1 << UInt64(key & 63)
+    }
+
+    /// Whether no key is in both.
+    static func disjoint(_ a: SeenKeys, _ b: SeenKeys) -> Bool {
+        for k in 0..<Swift.min(a.words.count, b.words.count) where a.words[k] & b.words[k] != 0 { return false }
+        return true
+    }
 }

@@ -175,7 +175,7 @@ extension FastCSVLoader {
             guard second.loadReport.skippedRows == 0, second.loadReport.errors.isEmpty,
                 let common = DigitPattern.common(first.streamPattern, second.streamPattern),
                 !first.totalMagnitude.addingReportingOverflow(second.totalMagnitude).overflow,
-                disjoint(first.orderIDStore, second.orderIDStore)
+                State.orderIDsDisjoint(first, second)
             else { return nil }
             pattern = common
             load.rowsRead += second.loadReport.rowsRead

@@ -125,6 +125,45 @@ struct StreamedReportTests {
         #expect(outcome.declined == 0)
     }
 
+    /// Order ids out of increasing order are kept as one bit per key (not stored): shuffled ids, a first half
+    /// shuffled and a second half increasing (each mode against the other at the join), a repeat in either mode
+    /// (declined), and keys over the bit set's limit (the ids are stored as before).
+    @Test func orderIDsOutOfOrderAsBits() throws {
+        let lines = String(decoding: Self.export(rows: 60, customers: 12, seed: 13, shuffledIDs: true), as: UTF8.self)
+            .split(separator: "\n").map(String.init)
+        let header = lines[0]
+        let shuffled = Array(lines[1...])
+        // Later ids, increasing: `O0000061...`.
+        let increasing = (61...90).map { k in
+            "O\(String(format: "%07d", k)),C\(String(format: "%07d", k % 12)),2024-01-0\(1 + k % 9)T00:00:00Z,\(k).50"
+        }
+        func file(_ rows: [String]) -> [UInt8] { Array(([header] + rows).joined(separator: "\n").utf8 + [0x0A]) }
+        let mixed = file(shuffled + increasing)
+        let splits = Array(Swift.stride(from: 0, through: mixed.count, by: 61)).map(Optional.some) + [nil]
+        let clean = try Self.expectSameAsLedger(
+            mixed, options: [.init(calendar: .utc)], splits: splits, blockSizes: [128])
+        #expect(clean.declined == 0 && clean.onePass == splits.count)
+        let reversed = file(increasing.reversed() + shuffled)
+        let both = try Self.expectSameAsLedger(
+            reversed, options: [.init(calendar: .utc)], splits: splits, blockSizes: [128])
+        #expect(both.declined == 0)
+        // A repeat: of a shuffled id in the increasing part, of an increasing id in the shuffled part, within the
+        // shuffled part.
+        for repeated in [
+            file(shuffled + increasing + [shuffled[5]]), file([increasing[3]] + shuffled + increasing),
+            file(shuffled + [shuffled[40]] + increasing),
+        ] {
+            let outcome = try Self.expectSameAsLedger(
+                repeated, options: [.init(calendar: .utc)], splits: splits, blockSizes: [128])
+            #expect(outcome.onePass == 0)
+        }
+        // Keys over the limit (2^26; `O100000012`): the one pass stores those ids and still answers.
+        let large = (shuffled + increasing).map { "O10" + $0.dropFirst() }
+        let outcome = try Self.expectSameAsLedger(
+            file(large), options: [.init(calendar: .utc)], splits: [nil, 200, 900], blockSizes: [128])
+        #expect(outcome.declined == 0)
+    }
+
     /// Bad rows: in the first part the one pass reports them (skip) or throws the ledger's error (fail); in the
     /// second part it declines (its line numbers are the ledger path's business). Duplicates, exact or not,
     /// always decline.
