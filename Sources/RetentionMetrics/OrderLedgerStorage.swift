@@ -201,8 +201,10 @@ package struct OrderIDStore: Sendable {
     private var table = IDHashTable()
     /// Whether string ids wait for their table (see ``startDeferredStrings()``).
     package private(set) var deferred = false
-    /// The hash of each id while ``deferred``.
+    /// The hash of each id while ``deferred`` (string ids).
     private var hashes: [UInt64] = []
+    /// Whether integer ids that come out of increasing order are kept without a table (``deferIntegerIndex()``).
+    private var defersIntegerIndex = false
 
     package init() {}
 
@@ -215,6 +217,15 @@ package struct OrderIDStore: Sendable {
         deferred = true
         patternSet = true
         reserveDeferred(rows: rows, bytes: 0)
+    }
+
+    /// Makes an empty store of integer ids keep them without a table once they come out of increasing order
+    /// (then ``deferred``, kind ``Kind/integers``): looking one up finds nothing from then on. A bulk loader
+    /// reading a file in two parts checks both parts' ids for repeats once, in the table
+    /// ``joinedTable(_:_:)`` builds.
+    package mutating func deferIntegerIndex() {
+        precondition(count == 0, "deferIntegerIndex() before the first id")
+        defersIntegerIndex = true
     }
 
     /// Room for `rows` more deferred ids of `bytes` in all, in memory marked for huge pages.
@@ -321,7 +332,7 @@ package struct OrderIDStore: Sendable {
         switch kind {
         case .affine, .sortedIntegers: return
         case .integers:
-            if let value = pattern.key(bytes) { table.prefetch(hash: IDHash.hash(integer: value)) }
+            if !deferred, let value = pattern.key(bytes) { table.prefetch(hash: IDHash.hash(integer: value)) }
         case .strings: if !deferred { table.prefetch(hash: IDHash.hash(UnsafeRawBufferPointer(bytes))) }
         }
     }
@@ -414,7 +425,7 @@ package struct OrderIDStore: Sendable {
         }
         integers.append(value)
         count += 1
-        if kind == .integers {
+        if kind == .integers && !deferred {
             let integers = self.integers
             table.insert(hash: IDHash.hash(integer: value), value: Int32(count - 1)) {
                 IDHash.hash(integer: integers[Int($0)])
@@ -443,6 +454,10 @@ package struct OrderIDStore: Sendable {
 
     private mutating func indexIntegers() {
         kind = .integers
+        if defersIntegerIndex {
+            deferred = true
+            return
+        }
         table = IDHashTable(minimumCapacity: Swift.max(16, integers.count * 2))
         for row in integers.indices { table.insert(hash: IDHash.hash(integer: integers[row]), value: Int32(row)) }
     }
@@ -502,8 +517,19 @@ extension OrderIDStore {
     ///
     /// - Complexity: O(*n*) for *n* ids in all, the table's cache misses split between two threads.
     package static func joinedTable(_ a: OrderIDStore, _ b: OrderIDStore) -> IDHashTable? {
-        precondition(a.deferred && b.deferred, "joinedTable(_:_:) takes deferred stores")
-        guard a.arena.count + b.arena.count <= Int(UInt32.max), a.count + b.count < Int(Int32.max) else { return nil }
+        guard a.count + b.count < Int(Int32.max) else { return nil }
+        if a.kind != .strings && b.kind != .strings {
+            // Integer ids (one spelling per integer under a common pattern): the table of their values.
+            guard DigitPattern.common(a.pattern, b.pattern) != nil else { return nil }
+            let (aValues, bValues) = (a.integerColumn(), b.integerColumn())
+            return aValues.withUnsafeBufferPointer { aValues in
+                bValues.withUnsafeBufferPointer { bValues in
+                    IDHashTable.build(IDParts(integers: aValues, bValues))
+                }
+            }
+        }
+        precondition(a.deferred && b.deferred, "joinedTable(_:_:) takes deferred string stores")
+        guard a.arena.count + b.arena.count <= Int(UInt32.max) else { return nil }
         return a.hashes.withUnsafeBufferPointer { aHashes in
             b.hashes.withUnsafeBufferPointer { bHashes in
                 a.arena.withUnsafeBufferPointer { aArena in
@@ -522,10 +548,30 @@ extension OrderIDStore {
         }
     }
 
-    /// Appends the ids of `other` (both ``deferred``) with `table` from ``joinedTable(_:_:)``, and drops
-    /// `other`'s ids. The store is then an ordinary one with a table.
+    /// The integer ids, one per row (made for affine ids).
+    private func integerColumn() -> [Int64] {
+        kind == .affine ? (0..<count).map { first + Int64($0) } : integers
+    }
+
+    /// Appends the ids of `other` with `table` from ``joinedTable(_:_:)``, and drops `other`'s ids. The store is
+    /// then an ordinary one with a table (kind ``Kind/integers`` for integer ids).
     package mutating func append(deferred other: inout OrderIDStore, table: IDHashTable) {
-        precondition(deferred && other.deferred && table.count == count + other.count, "the joined table")
+        precondition(table.count == count + other.count, "the joined table")
+        if kind != .strings && other.kind != .strings {
+            guard let common = DigitPattern.common(pattern, other.pattern) else {
+                preconditionFailure("joinedTable(_:_:) checked the patterns")
+            }
+            integers = integerColumn()
+            integers.append(contentsOf: other.integerColumn())
+            kind = .integers
+            pattern = common
+            count += other.count
+            other = OrderIDStore()
+            self.table = table
+            deferred = false
+            return
+        }
+        precondition(deferred && other.deferred, "the joined table of deferred string stores")
         let shift = UInt32(arena.count)
         arena.append(contentsOf: other.arena)
         ends.reserveCapacity(count + other.count)
@@ -538,9 +584,22 @@ extension OrderIDStore {
     }
 
     /// Builds the table of this ``deferred`` store's ids and makes it an ordinary store; `false` (nothing
-    /// changed) when an id occurs twice.
+    /// changed) when an id occurs twice. A store that is not deferred is left as it is.
     package mutating func indexDeferred() -> Bool {
-        precondition(deferred, "indexDeferred() takes a deferred store")
+        guard deferred else {
+            defersIntegerIndex = false
+            return true
+        }
+        if kind == .integers {
+            let built = integers.withUnsafeBufferPointer {
+                IDHashTable.build(IDParts(integers: $0, UnsafeBufferPointer(start: nil, count: 0)))
+            }
+            guard let built else { return false }
+            table = built
+            deferred = false
+            defersIntegerIndex = false
+            return true
+        }
         let built = hashes.withUnsafeBufferPointer { hashes in
             arena.withUnsafeBufferPointer { arena in
                 ends.withUnsafeBufferPointer { ends in
@@ -556,6 +615,7 @@ extension OrderIDStore {
         table = built
         hashes = []
         deferred = false
+        defersIntegerIndex = false
         return true
     }
 }
@@ -567,18 +627,46 @@ struct IDPart {
     var ends: UnsafeBufferPointer<UInt32>
 }
 
-/// The ids of two parts, numbered `0..<first.count` then on.
+/// The ids of two parts, numbered `0..<first.count` then on: string ids (hashes and bytes) or integer ids
+/// (values, hashed by ``IDHash/hash(integer:)``).
 struct IDParts: @unchecked Sendable {
     // Read, never written, by both builders while they run; the buffers outlive the build.
     let first: IDPart
     let second: IDPart
+    let firstIntegers: UnsafeBufferPointer<Int64>
+    let secondIntegers: UnsafeBufferPointer<Int64>
+    let integers: Bool
+    let firstCount: Int
+    let count: Int
 
-    var firstCount: Int { first.hashes.count }
-    var count: Int { first.hashes.count + second.hashes.count }
+    init(first: IDPart, second: IDPart) {
+        self.first = first
+        self.second = second
+        (firstIntegers, secondIntegers) = (.init(start: nil, count: 0), .init(start: nil, count: 0))
+        integers = false
+        firstCount = first.hashes.count
+        count = first.hashes.count + second.hashes.count
+    }
+
+    init(integers first: UnsafeBufferPointer<Int64>, _ second: UnsafeBufferPointer<Int64>) {
+        let none = IDPart(
+            hashes: .init(start: nil, count: 0), arena: .init(start: nil, count: 0), ends: .init(start: nil, count: 0))
+        (self.first, self.second) = (none, none)
+        (firstIntegers, secondIntegers) = (first, second)
+        integers = true
+        firstCount = first.count
+        count = first.count + second.count
+    }
+
+    @inline(__always)
+    func integer(_ id: Int) -> Int64 {
+        id < firstCount ? firstIntegers[id] : secondIntegers[id - firstCount]
+    }
 
     @inline(__always)
     func hash(_ id: Int) -> UInt64 {
-        id < firstCount ? first.hashes[id] : second.hashes[id - firstCount]
+        if integers { return IDHash.hash(integer: integer(id)) }
+        return id < firstCount ? first.hashes[id] : second.hashes[id - firstCount]
     }
 
     /// The bytes of `id`: its start and length.
@@ -589,8 +677,9 @@ struct IDParts: @unchecked Sendable {
         return (part.arena.baseAddress.map { $0 + start }, Int(part.ends[index]) - start)
     }
 
-    /// Whether ids `x` and `y` have the same bytes.
+    /// Whether ids `x` and `y` are equal (the same integer, or the same bytes).
     func same(_ x: Int32, _ y: Int32) -> Bool {
+        if integers { return integer(Int(x)) == integer(Int(y)) }
         let (xStart, xLength) = bytes(Int(x))
         let (yStart, yLength) = bytes(Int(y))
         guard xLength == yLength else { return false }

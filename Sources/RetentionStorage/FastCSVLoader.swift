@@ -74,11 +74,11 @@ private struct KeysBox: @unchecked Sendable {
 /// header, another currency. A row it cannot parse on the fast path is re-read by the record-by-record reader on
 /// its own, so every error is exactly the one that reader reports.
 ///
-/// Files of at least ``splitThreshold`` bytes are read by two threads, one per half (see ``loadHalves``). When
-/// the first row's order id follows a ``DigitPattern`` the halves are appended (or the first half's state
-/// re-reads the second); string order ids are kept unchecked by each half and checked for repeats once, in one
-/// table built by both threads. A repeat or an error in the second half makes the first half's state read the
-/// second half again; one within the first half restarts the file in one pass.
+/// Files of at least ``splitThreshold`` bytes are read by two threads, one per half (see ``loadHalves``). Halves
+/// of increasing integer order ids are appended; string order ids, and integer ids once they come out of
+/// increasing order, are kept unchecked by each half and checked for repeats once, in one table built by both
+/// threads. A repeat or an error in the second half makes the first half's state read the second half again;
+/// one within the first half restarts the file in one pass.
 enum FastCSVLoader {
     /// Rows parsed before their customers are looked up together.
     static let batchSize = 32
@@ -107,10 +107,10 @@ enum FastCSVLoader {
         var position: Int? = nil
     }
 
-    /// How a file was read: one pass; two halves appended; two halves where the first half's state re-read the
-    /// second; two halves of string order ids joined (one table built for both, see
-    /// ``OrderIDStore/joinedTable(_:_:)``); or two halves of string order ids dropped for one pass from the
-    /// start (an error in the first half, or a repeated order id within it).
+    /// How a file was read: one pass; two halves appended (increasing integer order ids); two halves where the
+    /// first half's state re-read the second; two halves joined through one order-id table built for both
+    /// (string ids, integer ids out of order, see ``OrderIDStore/joinedTable(_:_:)``); or two halves dropped for
+    /// one pass from the start (an error in the first half, or a repeated order id within it).
     enum Passes: Equatable { case single, appended, reread, joined, restarted }
 
     /// What reading a file in two halves gave: the ledger, a hand-over to the record-by-record reader, or a
@@ -291,8 +291,8 @@ enum FastCSVLoader {
         guard position < size else { return nil }
         var first = state
         var second = state
-        first.seed(orderIDPattern: patterns.0, customerPattern: patterns.1)
-        second.seed(orderIDPattern: patterns.0, customerPattern: patterns.1)
+        first.seed(orderIDPattern: patterns.0, customerPattern: patterns.1, deferOrderIDIndex: stringOrderIDs)
+        second.seed(orderIDPattern: patterns.0, customerPattern: patterns.1, deferOrderIDIndex: stringOrderIDs)
         // Reserved after the copies, so that each state owns its buffers: the first half's columns take the
         // second's at the end, the second's are freed then.
         first.reserve(forFileBytes: size)
@@ -302,15 +302,15 @@ enum FastCSVLoader {
     }
 
     /// Parses the two halves on two threads and joins them (see ``State/append(_:)``); when the second half
-    /// cannot simply be appended (an error in it, an order id not above the first half's, ...) the first half's
-    /// state reads the second half itself, exactly as a single pass would. Halves of string order ids check for
-    /// repeats only when joined: the first half's state indexes its own ids before it reads the second half
-    /// again, and a repeat or an error within the first half restarts the file in one pass.
+    /// cannot be joined (an error in it, a repeated order id, ...) the first half's state reads the second half
+    /// itself, exactly as a single pass would. Halves check string order ids, and integer ids once they come out
+    /// of increasing order, for repeats only when joined: the first half's state indexes its own ids before it
+    /// reads the second half again, and a repeat or an error within the first half restarts the file in one
+    /// pass.
     private static func loadHalves(
         _ descriptor: Int32, size: Int, first: State, second: State, middle: Int, blockSize: Int, path: String,
         passes: inout Passes
     ) throws(InputError) -> HalvesOutcome {
-        let deferred = first.orderIDStore.deferred
         // Each iteration owns one of `halves` and writes nothing else; `concurrentPerform` returns after both
         // iterations end, so reading `halves` afterwards is ordered after the writes.
         var halves: [Result<State?, InputError>] = [.success(first), .success(second)]
@@ -326,51 +326,27 @@ enum FastCSVLoader {
                 }
             }
         }
-        if deferred {
-            // Halves that have not checked their order ids for repeats. An error in the first half may follow a
-            // repeat that one pass reports first: restart. Otherwise the first half's state reads the second half
-            // itself when the halves cannot be joined (an error or skipped row in the second half, a repeated
-            // id), once it has checked its own ids.
-            guard case .success(let firstState) = halves[0] else { return .restart }
-            let secondResult = halves[1]
-            halves = []
-            // Consumed, so that `state` is the only owner of the first half's columns (no copy on write).
-            guard var state = consume firstState else { return .reader }
-            switch consume secondResult {
-            case .success(let secondState?):
-                if state.append(consume secondState) {
-                    passes = .joined
-                    let (ledger, report) = state.finish()
-                    return .loaded(ledger, report)
-                }
-            case .success(nil): return .reader  // the second half needs the record-by-record reader
-            case .failure: break  // its error is read again below, after any repeat before it
+        // Halves may leave order ids unchecked for repeats until they are joined (string ids; integer ids out of
+        // increasing order): an error in the first half may follow a repeat that one pass reports first, so it
+        // restarts the file in one pass. When the halves cannot be joined (an error or skipped row in the second
+        // half, a repeated id, ids that need a look-up the join does not make), the first half's state checks
+        // its own ids and reads the second half itself, exactly as one pass would.
+        guard case .success(let firstState) = halves[0] else { return .restart }
+        let secondResult = halves[1]
+        halves = []
+        // Consumed, so that `state` is the only owner of the first half's columns (no copy on write).
+        guard var state = consume firstState else { return .reader }
+        switch consume secondResult {
+        case .success(let secondState?):
+            if let joined = state.append(consume secondState) {
+                passes = joined
+                let (ledger, report) = state.finish()
+                return .loaded(ledger, report)
             }
-            guard state.indexDeferredOrderIDs() else { return .restart }
-            passes = .reread
-            guard
-                try parseRange(
-                    descriptor, middle..<size, into: &state, header: false, blockSize: blockSize, path: path)
-            else { return .reader }
-            let (ledger, report) = state.finish()
-            return .loaded(ledger, report)
+        case .success(nil): return .reader  // the second half needs the record-by-record reader
+        case .failure: break  // its error is read again below, after any repeat before it
         }
-        // The first half's error is the first in file order.
-        guard var state = try halves[0].get() else { return .reader }
-        halves[0] = .success(nil)
-        // The second half's state is released before `finish` builds the customer ids (peak memory).
-        let appended: Bool? = {
-            guard case .success(let second) = halves[1] else { return false }
-            halves = []
-            guard let second else { return nil }  // the second half needs the record-by-record reader
-            return state.append(second)
-        }()
-        guard let appended else { return .reader }
-        if appended {
-            passes = .appended
-            let (ledger, report) = state.finish()
-            return .loaded(ledger, report)
-        }
+        guard state.indexDeferredOrderIDs() else { return .restart }
         passes = .reread
         guard
             try parseRange(
@@ -497,9 +473,12 @@ enum FastCSVLoader {
         /// Reads ids with these patterns from the first row on (see ``OrderIDStore/adopt(pattern:)``): customers
         /// hashed without a pattern, order ids kept for one table at the end without one
         /// (``OrderIDStore/startDeferredStrings(reservingCapacity:)``: no repeat is detected until then).
-        mutating func seed(orderIDPattern: DigitPattern?, customerPattern: DigitPattern?) {
+        mutating func seed(
+            orderIDPattern: DigitPattern?, customerPattern: DigitPattern?, deferOrderIDIndex: Bool = false
+        ) {
             if let orderIDPattern {
                 orderIDs.adopt(pattern: orderIDPattern)
+                if deferOrderIDIndex { orderIDs.deferIntegerIndex() }
             } else {
                 orderIDs.startDeferredStrings()
             }
@@ -587,30 +566,36 @@ enum FastCSVLoader {
         }
 
         /// Appends the state of the file's next part (parsed on its own from a line start), when that needs no
-        /// line number: `other` skipped no row, its order ids are increasing integers above this state's last
-        /// (or both states' string ids, none repeated, see ``OrderIDStore/joinedTable(_:_:)``), both index
-        /// customers one way (by key with one pattern, or hashed), and the totals add up without overflow.
-        /// Returns `false` (nothing changed) otherwise.
-        mutating func append(_ other: consuming State) -> Bool {
-            guard other.report.skippedRows == 0, other.report.errors.isEmpty else { return false }
-            let stringIDs = orderIDs.deferred
-            guard stringIDs == other.orderIDs.deferred else { return false }
+        /// line number: `other` skipped no row; its order ids are increasing integers above this state's last
+        /// (`.appended`), or both states' ids, none repeated, go into one table (`.joined`, see
+        /// ``OrderIDStore/joinedTable(_:_:)``: string ids, integer ids out of order); both index customers one way
+        /// (by key with one pattern, or hashed); and the totals add up without overflow. Returns `nil` (nothing
+        /// changed) otherwise.
+        mutating func append(_ other: consuming State) -> Passes? {
+            guard other.report.skippedRows == 0, other.report.errors.isEmpty else { return nil }
             let (total, overflow) = absoluteTotal.addingReportingOverflow(other.absoluteTotal)
-            guard !overflow else { return false }
+            guard !overflow else { return nil }
+            let strings = orderIDs.kind == .strings || other.orderIDs.kind == .strings
+            // String stores must both be unchecked (one with a table read its ids as one pass would).
+            guard !strings || (orderIDs.deferred && other.orderIDs.deferred) else { return nil }
             let map: [Int32]
-            if stringIDs {
-                guard customers.canAbsorb(other.customers),
-                    let table = OrderIDStore.joinedTable(orderIDs, other.orderIDs)
-                else { return false }
-                map = join(&other, table: table)
-            } else {
-                guard let ids = OrderIDStore.concatenated(orderIDs, other.orderIDs),
-                    let absorbed = customers.absorb(other.customers)
-                else { return false }
+            let passes: Passes
+            // (A deferred store has unchecked ids: it is never appended as is, even to an empty one.)
+            if !strings, !orderIDs.deferred, !other.orderIDs.deferred,
+                let ids = OrderIDStore.concatenated(orderIDs, other.orderIDs)
+            {
+                guard let absorbed = customers.absorb(other.customers) else { return nil }
                 orderIDs = ids
                 map = absorbed
                 timestamps.append(contentsOf: other.timestamps)
                 amounts.append(contentsOf: other.amounts)
+                passes = .appended
+            } else {
+                guard customers.canAbsorb(other.customers),
+                    let table = OrderIDStore.joinedTable(orderIDs, other.orderIDs)
+                else { return nil }
+                map = join(&other, table: table)
+                passes = .joined
             }
             absoluteTotal = total
             customerNumbers.reserveCapacity(customerNumbers.count + other.customerNumbers.count)
@@ -621,7 +606,7 @@ enum FastCSVLoader {
             report.rowsRead += other.report.rowsRead
             report.ordersLoaded += other.report.ordersLoaded
             report.duplicatesIgnored += other.report.duplicatesIgnored
-            return true
+            return passes
         }
 
         /// The string-id part of ``append(_:)``, once the joined order-id `table` is built: `other`'s customers

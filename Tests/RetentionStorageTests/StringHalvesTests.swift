@@ -100,14 +100,36 @@ struct StringHalvesTests {
             + "\n"
         let appended = try loader.expectEverySplitSameAsReference(Array(increasing.utf8), OrderInputOptions())
         #expect(appended[.appended, default: 0] > 500 && appended[.reread] == nil)
-        // Decreasing ids: the first half's state reads the second half itself.
+        // Decreasing ids: each half keeps them unchecked, one table for both.
         let decreasing =
             standardHeader
             + (1...25).map { "\(200 - $0),cust-\($0 % 7)-x,2024-02-0\($0 % 9 + 1),\($0).5" }.joined(separator: "\n")
             + "\n"
-        let reread = try loader.expectEverySplitSameAsReference(Array(decreasing.utf8), OrderInputOptions())
+        let joined = try loader.expectEverySplitSameAsReference(Array(decreasing.utf8), OrderInputOptions())
         // (Splits before the first row leave the first half empty: the second is appended as is.)
-        #expect(reread[.reread, default: 0] > 500 && reread[.appended, default: 0] < 60)
+        #expect(joined[.joined, default: 0] > 500 && joined[.appended, default: 0] < 60)
+    }
+
+    /// Integer order ids out of increasing order (`O0417`, `O0012`, ...) join like string ids: every split, and
+    /// repeats in either half or across them, with both bad-row policies.
+    @Test func integerOrderIDsOutOfOrderJoin() throws {
+        var rng = SplitMix(seed: 31)
+        var ids = Array(0..<30)
+        for k in ids.indices.reversed() where k > 0 { ids.swapAt(k, Int(rng.next() % UInt64(k + 1))) }
+        let lines = ids.enumerated().map { k, id in
+            "O\(String(format: "%04d", id)),C00\(k % 7),2024-0\(1 + k % 9)-1\(k % 10)T10:00:00Z,\(k + 3).25"
+        }
+        let clean = Array((standardHeader + lines.joined(separator: "\n") + "\n").utf8)
+        let counts = try loader.expectEverySplitSameAsReference(clean, OrderInputOptions())
+        #expect(counts[.joined, default: 0] > 600 && counts[.reread] == nil && counts[.restarted] == nil)
+        let conflicting = lines[4].replacingOccurrences(of: ".25", with: ".75")
+        for extra in [[lines[2]], [conflicting], [lines[27], lines[1]]] {
+            let text = Array((standardHeader + (lines + extra).joined(separator: "\n") + "\n").utf8)
+            for options in [OrderInputOptions(), FastCSVLoaderTests.skip] {
+                let outcome = try loader.expectEverySplitSameAsReference(text, options)
+                #expect(outcome[.joined] == nil && outcome[.reread, default: 0] > 300)
+            }
+        }
     }
 
     /// Over 65,536 order ids and customers, so that two threads fill the table and write the customer ids: one
