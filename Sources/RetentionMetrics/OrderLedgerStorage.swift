@@ -222,7 +222,7 @@ package struct OrderIDStore: Sendable {
     /// Makes an empty store of integer ids keep them without a table once they come out of increasing order
     /// (then ``deferred``, kind ``Kind/integers``): looking one up finds nothing from then on. A bulk loader
     /// reading a file in two parts checks both parts' ids for repeats once, in the table
-    /// ``joinedTable(_:_:)`` builds.
+    /// ``joinedTable(_:_:)`` builds; a streaming pass keeps them as bits instead, or calls ``indexDeferred()``.
     package mutating func deferIntegerIndex() {
         precondition(count == 0, "deferIntegerIndex() before the first id")
         defersIntegerIndex = true

@@ -144,7 +144,7 @@ enum FastCSVLoader {
         state.numericLimit(forFileBytes: size)
         if size >= split.threshold, size > 0,
             let (first, second, middle) = try splitStates(
-                descriptor, size: size, state: state, split: split, path: path, stringOrderIDs: true)
+                descriptor, size: size, state: state, split: split, path: path, deferOrderIDs: true)
         {
             switch try loadHalves(
                 descriptor, size: size, first: first, second: second, middle: middle, blockSize: blockSize,
@@ -263,18 +263,20 @@ enum FastCSVLoader {
     }
 
     /// The two halves' states and the split offset, or `nil` when the file should be read by one thread: its
-    /// first row's order id follows no ``DigitPattern`` and `stringOrderIDs` is false, the header or first row is
-    /// not in the first MiB, or no line starts after the split position.
+    /// first row's order id follows no ``DigitPattern`` and `deferOrderIDs` is false, the header or first row is
+    /// not in the first MiB, or no line starts after the split position. `deferOrderIDs` (the ledger's loads) also
+    /// makes both states keep integer order ids without a table once they come out of increasing order
+    /// (``OrderIDStore/deferIntegerIndex()``), for the one table of the join.
     ///
     /// Both states get the first row's patterns, so the second half's ids are read exactly as one pass would. A
     /// customer id without a pattern makes both states hash customer ids; an order id without one (with
-    /// `stringOrderIDs`) makes both keep their order ids for one table built at the end
+    /// `deferOrderIDs`) makes both keep their order ids for one table built at the end
     /// (``OrderIDStore/startDeferredStrings(reservingCapacity:)``).
     static func splitStates(
-        _ descriptor: Int32, size: Int, state: State, split: Split, path: String, stringOrderIDs: Bool = false
+        _ descriptor: Int32, size: Int, state: State, split: Split, path: String, deferOrderIDs: Bool = false
     ) throws(InputError) -> (State, State, Int)? {
         guard let (headerEnd, patterns, probe) = probeFirstRow(descriptor, size: size, state: state),
-            stringOrderIDs || (patterns.0 != nil && patterns.1 != nil)
+            deferOrderIDs || (patterns.0 != nil && patterns.1 != nil)
         else { return nil }
         // The split: the first line start at or after the position, past the header.
         var position = Swift.max(split.position ?? size / 2, headerEnd)
@@ -291,8 +293,8 @@ enum FastCSVLoader {
         guard position < size else { return nil }
         var first = state
         var second = state
-        first.seed(orderIDPattern: patterns.0, customerPattern: patterns.1, deferOrderIDIndex: stringOrderIDs)
-        second.seed(orderIDPattern: patterns.0, customerPattern: patterns.1, deferOrderIDIndex: stringOrderIDs)
+        first.seed(orderIDPattern: patterns.0, customerPattern: patterns.1, deferOrderIDIndex: deferOrderIDs)
+        second.seed(orderIDPattern: patterns.0, customerPattern: patterns.1, deferOrderIDIndex: deferOrderIDs)
         // Reserved after the copies, so that each state owns its buffers: the first half's columns take the
         // second's at the end, the second's are freed then.
         first.reserve(forFileBytes: size)
@@ -416,8 +418,6 @@ enum FastCSVLoader {
         /// store would otherwise keep an `Int64` and a hash-table slot per order), under `seenPattern`.
         private var seenKeys: SeenKeys? = nil
         private var seenPattern = DigitPattern.plain
-        /// Whether some key was over the limit: the store keeps the ids.
-        private var seenKeysDeclined = false
         /// The keys a ``SeenKeys`` of this state may hold (a few times the rows a file may have).
         private var orderKeyLimit = 1 << 26
 
@@ -472,7 +472,8 @@ enum FastCSVLoader {
 
         /// Reads ids with these patterns from the first row on (see ``OrderIDStore/adopt(pattern:)``): customers
         /// hashed without a pattern, order ids kept for one table at the end without one
-        /// (``OrderIDStore/startDeferredStrings(reservingCapacity:)``: no repeat is detected until then).
+        /// (``OrderIDStore/startDeferredStrings(reservingCapacity:)``: no repeat is detected until then), and
+        /// with `deferOrderIDIndex` integer ids too once they come out of increasing order.
         mutating func seed(
             orderIDPattern: DigitPattern?, customerPattern: DigitPattern?, deferOrderIDIndex: Bool = false
         ) {
@@ -494,6 +495,8 @@ enum FastCSVLoader {
             precondition(timestamps.isEmpty, "startStreaming before the first row")
             streaming = true
             self.keyLimit = keyLimit
+            // Order ids out of increasing order become bits (see `startSeenKeys`), not an indexed store.
+            orderIDs.deferIntegerIndex()
             let rows = 1 << 16
             customerNumbers.reserveCapacity(rows)
             timestamps.reserveCapacity(rows)
@@ -609,7 +612,7 @@ enum FastCSVLoader {
             return passes
         }
 
-        /// The string-id part of ``append(_:)``, once the joined order-id `table` is built: `other`'s customers
+        /// The `.joined` part of ``append(_:)``, once the joined order-id `table` is built: `other`'s customers
         /// merged into this state's on one thread while the other copies `other`'s order ids and columns. What
         /// it has copied of `other` is released as it goes (peak memory): only its customer numbers stay.
         /// Returns the new number of each of `other`'s customers.
@@ -637,9 +640,9 @@ enum FastCSVLoader {
             return map
         }
 
-        /// Makes a state whose string order ids were kept unchecked (``seed(orderIDPattern:customerPattern:)``)
-        /// an ordinary one, with its ids' table, so that it can read on as one pass would; `false` (nothing
-        /// changed) when an id occurs twice in it.
+        /// Makes a state whose order ids were kept unchecked
+        /// (``seed(orderIDPattern:customerPattern:deferOrderIDIndex:)``) an ordinary one, with its ids' table, so
+        /// that it can read on as one pass would; `false` (nothing changed) when an id occurs twice in it.
         mutating func indexDeferredOrderIDs() -> Bool {
             orderIDs.indexDeferred()
         }
@@ -936,8 +939,8 @@ enum FastCSVLoader {
                     seenPattern.narrow(id)
                 } else if let integer {
                     orderIDs.append(integer: integer, spelledBy: id)
-                    // The first id out of increasing order made the store index its ids: a bit per key instead.
-                    if orderIDs.kind == .integers && !seenKeysDeclined { startSeenKeys() }
+                    // The first id out of increasing order left the store's ids unindexed: a bit per key instead.
+                    if orderIDs.deferred { startSeenKeys() }
                 } else {
                     orderIDs.append(bytes: id)
                 }
@@ -954,16 +957,19 @@ enum FastCSVLoader {
             report.ordersLoaded += 1
         }
 
-        /// Streaming: replaces the order-id store (integer ids, the last one out of increasing order) by a bit per
-        /// key, when every key is under the limit; else the store goes on.
+        /// Streaming: replaces the order-id store (integer ids, the last one out of increasing order, not yet
+        /// indexed) by a bit per key, when every key is under the limit; else the store indexes its ids and goes
+        /// on.
         private mutating func startSeenKeys() {
-            seenKeysDeclined = true
             var seen = SeenKeys(limit: orderKeyLimit)
             for row in 0..<orderIDs.count {
-                guard let key = orderIDs.integer(at: row), key < seen.limit else { return }
+                guard let key = orderIDs.integer(at: row), key < seen.limit else {
+                    // Every id before this row was checked when it came: no repeat among them.
+                    if !orderIDs.indexDeferred() { gaveUp = true }
+                    return
+                }
                 seen.insert(key)
             }
-            seenKeysDeclined = false
             seenKeys = seen
             seenPattern = orderIDs.pattern
             orderIDs = OrderIDStore()
@@ -1375,7 +1381,14 @@ struct CustomerInterner {
 
     /// Calls `body` with customer `number`'s bytes.
     private func withBytes<R>(of number: Int32, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
-        let entry = entries[Int(number)]
+        arena.withUnsafeBufferPointer { CustomerInterner.withBytes(of: entries[Int(number)], arena: $0, body) }
+    }
+
+    /// Calls `body` with the bytes of the customer `entry` describes: its first 8 bytes from the entry, the rest
+    /// from `arena`.
+    static func withBytes<R>(
+        of entry: Entry, arena: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<UInt8>) -> R
+    ) -> R {
         let length = Int(entry.length)
         return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(8, length)) { buffer in
             var prefix = entry.prefix
@@ -1383,11 +1396,7 @@ struct CustomerInterner {
                 buffer[k] = UInt8(truncatingIfNeeded: prefix)
                 prefix >>= 8
             }
-            if length > 8 {
-                arena.withUnsafeBufferPointer { arena in
-                    for k in 8..<length { buffer[k] = arena[Int(entry.tailStart) + k - 8] }
-                }
-            }
+            for k in min(8, length)..<length { buffer[k] = arena[Int(entry.tailStart) + k - 8] }
             return body(UnsafeBufferPointer(rebasing: buffer[0..<length]))
         }
     }
@@ -1424,19 +1433,9 @@ private struct EntriesBox: @unchecked Sendable {
     let entries: UnsafeBufferPointer<CustomerInterner.Entry>
     let arena: UnsafeBufferPointer<UInt8>
 
-    /// Customer `number`'s id: its first 8 bytes from the entry, the rest from the arena.
+    /// Customer `number`'s id.
     func string(_ number: Int) -> String {
-        let entry = entries[number]
-        let length = Int(entry.length)
-        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Swift.max(8, length)) { bytes in
-            var prefix = entry.prefix
-            for k in 0..<Swift.min(8, length) {
-                bytes[k] = UInt8(truncatingIfNeeded: prefix)
-                prefix >>= 8
-            }
-            for k in Swift.min(8, length)..<length { bytes[k] = arena[Int(entry.tailStart) + k - 8] }
-            return String(decoding: UnsafeBufferPointer(rebasing: bytes[0..<length]), as: UTF8.self)
-        }
+        CustomerInterner.withBytes(of: entries[number], arena: arena) { String(decoding: $0, as: UTF8.self) }
     }
 }
 

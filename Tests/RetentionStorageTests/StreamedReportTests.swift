@@ -162,6 +162,10 @@ struct StreamedReportTests {
         let outcome = try Self.expectSameAsLedger(
             file(large), options: [.init(calendar: .utc)], splits: [nil, 200, 900], blockSizes: [128])
         #expect(outcome.declined == 0)
+        // ... and notices a repeat among them.
+        let repeatedLarge = try Self.expectSameAsLedger(
+            file(large + [large[30]]), options: [.init(calendar: .utc)], splits: [nil, 200, 900], blockSizes: [128])
+        #expect(repeatedLarge.onePass == 0)
     }
 
     /// Bad rows: in the first part the one pass reports them (skip) or throws the ledger's error (fail); in the
