@@ -1028,6 +1028,13 @@ package struct NumericIDIndex: Sendable {
         return slot == 0 ? nil : slot - 1
     }
 
+    /// Requests the slot of `key` (a hint; nothing when the key is past the table).
+    @inline(__always)
+    package func prefetch(key: Int64) {
+        guard key >= 0 && key < Int64(slots.count) else { return }
+        slots.withUnsafeBufferPointer { retention_prefetch_for_write($0.baseAddress! + Int(key)) }
+    }
+
     /// Inserts `number` under `key` (absent), spelled `bytes` (which fit the pattern); `false` when `key` is not
     /// below `limit`.
     package mutating func insert(key: Int64, number: Int32, spelledBy bytes: UnsafeBufferPointer<UInt8>) -> Bool {

@@ -118,6 +118,7 @@ public struct RetentionTracker: Sendable {
     @discardableResult
     public mutating func record(_ order: Order) throws -> OrderLedger.AppendOutcome {
         if let currency, currency != order.currency { throw mixedCurrency(order, currency) }
+        prefetchLiveCustomer(order.customerID)
         // An integer id's key is found once, for the look-up and the append.
         let key = withUTF8Bytes(of: order.id) { orderIDs.integer(of: $0) }
         if let row = key.map({ orderIDs.row(ofInteger: $0) }) ?? row(ofOrderID: order.id) {
@@ -420,6 +421,18 @@ public struct RetentionTracker: Sendable {
         customerIDs.append(id)
     }
 
+    /// Requests the live state of the customer `id` probably is (see ``customerNumber(interning:)``), so that its
+    /// cache miss overlaps the order id's checks, and the id's slot in the numeric index, which a wrong guess
+    /// reads next.
+    @inline(__always)
+    private func prefetchLiveCustomer(_ id: String) {
+        guard live != nil, !hashingCustomers, numericCustomers != nil,
+            let key = withUTF8Bytes(of: id, { numericCustomers.unsafelyUnwrapped.pattern.key($0) })
+        else { return }
+        live?.prefetch(guess: key &- keyToNumber)
+        numericCustomers.unsafelyUnwrapped.prefetch(key: key)
+    }
+
     /// ``customerNumber(interning:)`` of the id at `id`, read in place.
     @inline(__always)
     private mutating func customerNumber(interningAt id: UnsafePointer<String>) -> Int32 {
@@ -443,15 +456,15 @@ public struct RetentionTracker: Sendable {
                 }
                 guard let key = numericCustomers!.pattern.key(bytes) else { return nil }
                 // Customer ids handed out in order of first purchase keep a fixed distance to the customer
-                // numbers: the live state is then requested before the look-up tells its number, and the two
-                // cache misses overlap. A wrong guess costs one needless load.
-                live?.prefetch(guess: key &- keyToNumber)
+                // numbers: a live tracker checks that guess against the customer's state (which recording reads
+                // next) before it reads the index. A wrong guess costs one needless load.
+                if let number = live?.customer(guess: key &- keyToNumber, key: key) { return number }
                 if let existing = numericCustomers!.find(key: key) { return existing }
                 let number = Int32(customerIDs.count)
                 guard numericCustomers!.insert(key: key, number: number, spelledBy: bytes) else { return nil }
                 keyToNumber = key &- Int64(number)
                 appendCustomerID(id)
-                live?.addCustomer()
+                live?.addCustomer(key: key)
                 return number
             }
             if let number { return number }

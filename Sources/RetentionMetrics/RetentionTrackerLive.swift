@@ -110,7 +110,9 @@ struct LiveCustomer: Sendable {
     var firstCount: Int32 = 0
     /// ``LiveState/earlyRefundsFlag`` and ``LiveState/farPeriodsFlag``.
     var flags: UInt32 = 0
-    var reserved: UInt32 = 0
+    /// The customer's numeric id key plus one while the tracker numbers customers by key (0 otherwise): see
+    /// ``LiveState/customer(guess:key:)``.
+    var keyPlusOne: UInt32 = 0
 }
 
 /// The live customers: zero-filled, 64-byte-aligned memory (one ``LiveCustomer`` a cache line). A store never
@@ -349,6 +351,8 @@ struct LiveState: Sendable {
 
     // Per customer.
     private(set) var store = LiveCustomerStore(capacity: 1_024)
+    /// `store.count`, read without the exclusivity check of a class's property.
+    private var customers = 0
     /// Periods at offset >= 64 from a customer's first period.
     var farPeriods: [Int32: Set<Int64>] = [:]
     /// Refunds in periods before a customer's first purchase period (see ``EarlyRefund``).
@@ -404,7 +408,7 @@ struct LiveState: Sendable {
     }
 
     /// Customers (with or without rows).
-    var customerCount: Int { store.count }
+    var customerCount: Int { customers }
 
     /// Whether `options` asks for exactly what this state answers.
     func answers(_ options: RetentionReport.Options) -> Bool {
@@ -459,18 +463,34 @@ struct LiveState: Sendable {
     /// ``prefetch(_:)`` of a guessed customer number, when it is one.
     @inline(__always)
     func prefetch(guess number: Int64) {
-        guard number >= 0 && number < Int64(store.count) else { return }
+        guard number >= 0 && number < Int64(customers) else { return }
         retention_prefetch_for_write(store.base + Int(number))
     }
 
-    /// Adds a customer number (no rows yet).
-    mutating func addCustomer() {
+    /// `guess` when it is the number of the customer whose numeric id key is `key`; `nil` when it is not (or the
+    /// customer is new). One load of the customer's own state, which recording its order reads next, instead of
+    /// a load of the tracker's key index and then one of the state: customer ids handed out in order of first
+    /// purchase keep a fixed distance to the customer numbers, so the guess usually holds.
+    @inline(__always)
+    func customer(guess: Int64, key: Int64) -> Int32? {
+        guard guess >= 0 && guess < Int64(customers), key >= 0 && key < Int64(UInt32.max) else { return nil }
+        let matches = store.base[Int(guess)].keyPlusOne == UInt32(truncatingIfNeeded: key &+ 1)
+        return matches ? Int32(truncatingIfNeeded: guess) : nil
+    }
+
+    /// Adds a customer number (no rows yet), with its numeric id key when the tracker numbers customers by key
+    /// (for ``customer(guess:key:)``).
+    mutating func addCustomer(key: Int64? = nil) {
         if !isKnownUniquelyReferenced(&store) {
             store = store.copy(capacity: store.count == store.capacity ? store.capacity * 2 : store.capacity)
         } else if store.count == store.capacity {
             store = store.grown(capacity: store.capacity * 2)
         }
-        store.count += 1
+        if let key, key >= 0 && key < Int64(UInt32.max) {
+            store.base[customers].keyPlusOne = UInt32(truncatingIfNeeded: key &+ 1)
+        }
+        customers += 1
+        store.count = customers
         store.faultInAhead()
     }
 

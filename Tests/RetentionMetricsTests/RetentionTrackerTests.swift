@@ -383,6 +383,64 @@ struct RetentionTrackerLiveTests {
         #expect(try tracker.report().repeatPurchaseRate == 5.0 / 6)
     }
 
+    /// Numeric customer ids whose distance to the customer numbers shifts: the live tracker's guess of a number
+    /// (the last new customer's key minus its number) lands on another customer, past the last one, below zero,
+    /// or on the right one; a guess is taken only when the customer's own key agrees.
+    @Test func guessedCustomerNumbersAreChecked() throws {
+        var random = KernelFixture.Generator(state: 11)
+        var keys: [Int] = []
+        var next = 1_000
+        var orders: [Order] = []
+        for index in 0..<6_000 {
+            let key: Int
+            if keys.isEmpty || random.below(3) == 0 {
+                // New customers jump ahead now and then, so that the guesses of repeats shift onto neighbours.
+                next += random.below(5) == 0 ? 1 + random.below(40) : 1
+                key = next
+                keys.append(key)
+            } else if random.below(4) == 0 {
+                // A key between existing ones, never seen: its guess is some other customer's number.
+                key = keys[random.below(keys.count)] + 100_000
+                keys.append(key)
+            } else {
+                key = keys[random.below(keys.count)]
+            }
+            orders.append(
+                Order(
+                    id: "\(index)", customerID: "\(key)",
+                    timestamp: Timestamp(secondsSince1970: 1_700_000_000 + Int64(index) * 3_600),
+                    amount: Int64(100 + random.below(900))))
+        }
+        for batch in [1, 16] {
+            var tracker = RetentionTracker(live: .init())
+            var ledger = OrderLedger()
+            var index = 0
+            while index < orders.count {
+                let slice = orders[index..<min(index + batch, orders.count)]
+                if batch == 1 { try tracker.record(slice.first!) } else { try tracker.record(contentsOf: slice) }
+                try ledger.append(contentsOf: slice)
+                index += batch
+            }
+            #expect(tracker.customerCount == ledger.customerCount)
+            #expect(tracker.ledger.orders == ledger.orders)
+            #expect(try tracker.report() == RetentionReport(ledger))
+        }
+        // The check itself: a guess holds when the customer's own key agrees, and only then.
+        var state = LiveState(calendar: .utc, unit: .month, refunds: .net)
+        state.addCustomer(key: 7)
+        state.addCustomer(key: 9)
+        state.addCustomer()
+        state.addCustomer(key: Int64(UInt32.max))
+        #expect(state.customer(guess: 0, key: 7) == 0)
+        #expect(state.customer(guess: 1, key: 9) == 1)
+        #expect(state.customer(guess: 1, key: 7) == nil)
+        #expect(state.customer(guess: 2, key: -1) == nil)
+        #expect(state.customer(guess: 2, key: 0) == nil)
+        #expect(state.customer(guess: 3, key: Int64(UInt32.max)) == nil)
+        #expect(state.customer(guess: 4, key: 7) == nil)
+        #expect(state.customer(guess: -1, key: 7) == nil)
+    }
+
     /// `Int64.min`, `Int64.max` and small values around zero.
     static let extremes: [Int64] = (0..<5_000).map { (index: Int) -> Int64 in
         if index % 3 == 0 { return .min }
