@@ -120,8 +120,8 @@ public struct RetentionTracker: Sendable {
         if let currency, currency != order.currency { throw mixedCurrency(order, currency) }
         prefetchLiveCustomer(order.customerID)
         // An integer id's key is found once, for the look-up and the append.
-        let key = withUTF8Bytes(of: order.id) { orderIDs.integer(of: $0) }
-        if let row = key.map({ orderIDs.row(ofInteger: $0) }) ?? row(ofOrderID: order.id) {
+        let (key, existing) = withUTF8Bytes(of: order.id) { orderIDs.lookUp(bytes: $0) }
+        if let row = existing {
             if matches(row, order) {
                 duplicatesIgnored += 1
                 return .duplicateIgnored
@@ -235,10 +235,7 @@ public struct RetentionTracker: Sendable {
             } else {
                 pendingCurrency = order.pointee.currency
             }
-            let (existing, key) = withUTF8Bytes(at: order.id) { bytes in
-                guard let key = orderIDs.integer(of: bytes) else { return (orderIDs.row(ofBytes: bytes), Int64?.none) }
-                return (orderIDs.row(ofInteger: key), key)
-            }
+            let (key, existing) = withUTF8Bytes(at: order.id) { orderIDs.lookUp(bytes: $0) }
             keys[index] = key ?? -1
             if let row = existing {
                 guard matches(row, order.pointee) else { throw conflict(order.pointee) }
@@ -349,10 +346,6 @@ public struct RetentionTracker: Sendable {
         return appended
     }
 
-    private func row(ofOrderID id: String) -> Int? {
-        withUTF8Bytes(of: id) { orderIDs.row(ofBytes: $0) }
-    }
-
     private func matches(_ row: Int, _ order: Order) -> Bool {
         timestampColumn[row] == order.timestamp.secondsSince1970 && amountColumn[row] == order.amount
             && customerIDs[Int(customerColumn[row])] == order.customerID
@@ -424,13 +417,15 @@ public struct RetentionTracker: Sendable {
     /// Requests the live state of the customer `id` probably is (see ``customerNumber(interning:)``), so that its
     /// cache miss overlaps the order id's checks, and the id's slot in the numeric index, which a wrong guess
     /// reads next.
+    /// (The optionals are reached by chaining, and mutating calls: `live != nil`, or a non-mutating call through
+    /// `live?`, copied the whole live state's fields first.)
     @inline(__always)
-    private func prefetchLiveCustomer(_ id: String) {
-        guard live != nil, !hashingCustomers, numericCustomers != nil,
-            let key = withUTF8Bytes(of: id, { numericCustomers.unsafelyUnwrapped.pattern.key($0) })
+    private mutating func prefetchLiveCustomer(_ id: String) {
+        guard !hashingCustomers, let pattern = numericCustomers?.pattern,
+            let key = withUTF8Bytes(of: id, { pattern.key($0) })
         else { return }
         live?.prefetch(guess: key &- keyToNumber)
-        numericCustomers.unsafelyUnwrapped.prefetch(key: key)
+        numericCustomers?.prefetch(key: key)
     }
 
     /// ``customerNumber(interning:)`` of the id at `id`, read in place.

@@ -460,9 +460,11 @@ struct LiveState: Sendable {
         retention_prefetch_for_write(store.base + Int(number))
     }
 
-    /// ``prefetch(_:)`` of a guessed customer number, when it is one.
+    /// ``prefetch(_:)`` of a guessed customer number, when it is one. (`mutating` only so that
+    /// `tracker.live?.prefetch(guess:)` reaches the state in place: a non-mutating call through the optional
+    /// copied the state's 256 bytes first.)
     @inline(__always)
-    func prefetch(guess number: Int64) {
+    mutating func prefetch(guess number: Int64) {
         guard number >= 0 && number < Int64(customers) else { return }
         retention_prefetch_for_write(store.base + Int(number))
     }

@@ -894,9 +894,7 @@ enum FastCSVLoader {
                 }
                 seenKey = key
             }
-            let integer = seenKeys == nil ? orderIDs.integer(of: id) : nil
-            let existing =
-                seenKeys == nil ? (integer.map { orderIDs.row(ofInteger: $0) } ?? orderIDs.row(ofBytes: id)) : nil
+            let (integer, existing) = seenKeys == nil ? orderIDs.lookUp(bytes: id) : (nil, nil)
             if streaming && existing != nil {
                 gaveUp = true
                 return
