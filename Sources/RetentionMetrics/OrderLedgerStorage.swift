@@ -194,7 +194,8 @@ package struct OrderIDStore: Sendable {
     /// How integer ids are spelled (set from the first id, or by ``adopt(pattern:)``): `1001`, `O00000042`.
     package private(set) var pattern = DigitPattern.plain
     private var patternSet = false
-    private var first: Int64 = 0
+    /// The first id of an ``Kind/affine`` store (the next is `first + count`).
+    package private(set) var first: Int64 = 0
     private var integers: [Int64] = []
     private var arena: [UInt8] = []
     private var ends: [UInt32] = []

@@ -894,7 +894,19 @@ enum FastCSVLoader {
                 }
                 seenKey = key
             }
-            let (integer, existing) = seenKeys == nil ? orderIDs.lookUp(bytes: id) : (nil, nil)
+            var integer: Int64?
+            var existing: Int?
+            if seenKeys == nil {
+                // An export's increasing ids: the next of the store's sequence is new, no look-up (and no call:
+                // fields read in place; a method of the store called here would copy it, see `lookUp`).
+                if orderIDs.kind == .affine, let key = orderIDs.pattern.key(id),
+                    key == orderIDs.first &+ Int64(orderIDs.count)
+                {
+                    integer = key
+                } else {
+                    (integer, existing) = orderIDs.lookUp(bytes: id)
+                }
+            }
             if streaming && existing != nil {
                 gaveUp = true
                 return
