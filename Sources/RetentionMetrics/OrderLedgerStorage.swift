@@ -9,6 +9,10 @@ import Dispatch
 ///     h = mix(... mix(seed ^ n ^ word_0) ^ word_1 ...)      words: little-endian 8-byte loads, last one padded
 ///
 /// Not a security hash: equal hashes are always confirmed by comparing the ids themselves.
+///
+/// `@usableFromInline`, as ``IDHashTable`` and ``DigitPattern``: the `@inlinable` methods of a plain `package`
+/// type are not inlined into another module.
+@usableFromInline
 package enum IDHash {
     @inlinable @inline(__always)
     package static func mix(_ value: UInt64) -> UInt64 {
@@ -57,6 +61,7 @@ package enum IDHash {
 /// match with their own equality test. A slot holds `value + 1` in its low 32 bits and the high 32 bits of the
 /// hash as a tag; 0 is empty. A probe calls the caller's test only when the tags agree: the test usually reads
 /// the stored id (a cache miss), so a probe past other ids costs no miss but the slot's. Load factor at most 1/2.
+@usableFromInline
 package struct IDHashTable: Sendable {
     @usableFromInline package var slots: [UInt64]
     @usableFromInline package var mask: Int
@@ -865,13 +870,18 @@ extension IDHashTable {
 /// W is known once an id with a leading zero is seen (`C0001234`: W = 7); until then ids without one only bound
 /// it from above (`C2345678`: W <= 7). Every id stored narrows the range (``accept(_:)``) and every id looked up
 /// must fit it (``key(_:)``), so one key has one spelling: `C01`, `C1`, `C001` and `1` never share a key.
+///
+/// The type and its fields are `@usableFromInline` so that its `@inlinable` methods (``key(_:)``, ``fits(_:)``,
+/// ``narrow(_:)``) are inlined into the CSV loader's row loop in another module: an `@inlinable` method of a plain
+/// `package` type is compiled as an ordinary call there (checked with `objdump`).
+@usableFromInline
 package struct DigitPattern: Sendable, Equatable {
     /// The prefix bytes, little-endian (at most 8).
-    package let prefixWord: UInt64
-    package let prefixLength: Int
+    @usableFromInline package let prefixWord: UInt64
+    @usableFromInline package let prefixLength: Int
     /// The range of widths W the ids seen so far allow.
-    package private(set) var minWidth: Int
-    package private(set) var maxWidth: Int
+    @usableFromInline package private(set) var minWidth: Int
+    @usableFromInline package private(set) var maxWidth: Int
 
     /// Plain integers: `0` or 1...18 digits, without a leading zero until one is seen.
     package static let plain = DigitPattern(prefixWord: 0, prefixLength: 0, minWidth: 1, maxWidth: 18)
@@ -1023,10 +1033,11 @@ package struct DigitPattern: Sendable, Equatable {
 /// `number + 1`, 0 for absent), so a lookup is one load and needs no comparison. Keys must stay below `limit`
 /// (set from the expected number of rows, so the table costs at most a few bytes per row); an id that does not
 /// follow the pattern or whose key is too large makes the owner switch to hashing.
+@usableFromInline
 package struct NumericIDIndex: Sendable {
-    package private(set) var pattern: DigitPattern
+    @usableFromInline package private(set) var pattern: DigitPattern
     package let limit: Int
-    package private(set) var slots: [Int32] = []
+    @usableFromInline package private(set) var slots: [Int32] = []
     package private(set) var count = 0
 
     package init(pattern: DigitPattern, limit: Int) {
