@@ -191,16 +191,21 @@ package struct IDHashTable: Sendable {
 ///
 /// A canonical integer is `0` or 1...18 digits without a leading zero, so that the integer and its text are
 /// interchangeable (`"007"` is a string id, distinct from `"7"`).
+///
+/// `@usableFromInline` (with the fields ``nextInSequence(_:)`` reads), so that that test is inlined into the CSV
+/// loader's row loop, as ``DigitPattern``'s methods are.
+@usableFromInline
 package struct OrderIDStore: Sendable {
+    @usableFromInline
     package enum Kind: Sendable, Equatable { case affine, sortedIntegers, integers, strings }
 
-    package private(set) var kind = Kind.affine
-    package private(set) var count = 0
+    @usableFromInline package private(set) var kind = Kind.affine
+    @usableFromInline package private(set) var count = 0
     /// How integer ids are spelled (set from the first id, or by ``adopt(pattern:)``): `1001`, `O00000042`.
-    package private(set) var pattern = DigitPattern.plain
+    @usableFromInline package private(set) var pattern = DigitPattern.plain
     private var patternSet = false
-    /// The first id of an ``Kind/affine`` store (the next is `first + count`).
-    package private(set) var first: Int64 = 0
+    /// The first id of an ``Kind/affine`` store.
+    @usableFromInline private(set) var first: Int64 = 0
     private var integers: [Int64] = []
     private var arena: [UInt8] = []
     private var ends: [UInt32] = []
@@ -330,6 +335,16 @@ package struct OrderIDStore: Sendable {
             var text = pattern.string(value)
             return text.withUTF8 { row(ofBytes: $0) }
         }
+    }
+
+    /// The key of the id spelled by `bytes` when it is the next id of an ``Kind/affine`` store (`first + count`),
+    /// hence new without a look-up; `nil` otherwise (then ``lookUp(bytes:)``). `lookUp(bytes:) == (key, nil)`
+    /// whenever this returns `key`. Inlined into the loaders' row loops: an export's increasing ids cost a parse
+    /// and a comparison there, no call and no copy of the store.
+    @inlinable @inline(__always)
+    package func nextInSequence(_ bytes: UnsafeBufferPointer<UInt8>) -> Int64? {
+        guard kind == .affine, let key = pattern.key(bytes), key == first &+ Int64(count) else { return nil }
+        return key
     }
 
     /// The integer key of the id spelled by `bytes` (``integer(of:)``) and its row (``row(ofInteger:)`` or

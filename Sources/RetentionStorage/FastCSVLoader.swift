@@ -897,11 +897,8 @@ enum FastCSVLoader {
             var integer: Int64?
             var existing: Int?
             if seenKeys == nil {
-                // An export's increasing ids: the next of the store's sequence is new, no look-up (and no call:
-                // fields read in place; a method of the store called here would copy it, see `lookUp`).
-                if orderIDs.kind == .affine, let key = orderIDs.pattern.key(id),
-                    key == orderIDs.first &+ Int64(orderIDs.count)
-                {
+                // An export's increasing ids: the next of the store's sequence is new, no look-up.
+                if let key = orderIDs.nextInSequence(id) {
                     integer = key
                 } else {
                     (integer, existing) = orderIDs.lookUp(bytes: id)
