@@ -146,17 +146,14 @@ extension RetentionReport {
             totals.merge(other!.totals)
             pass.merge(other!.pass)
         }
-        // The ranges' purchasers, moved together in range order.
-        var filled = 0
-        for k in 0..<rangeCount {
-            let count = results[k % workers]!.purchasersByRange[k / workers]
-            purchasers.move(from: ranges[k].lowerBound, to: filled, count: count)
-            filled += count
+        // Each range's purchasers from the range's first customer number on.
+        let parts = (0..<rangeCount).map { k in
+            ranges[k].lowerBound..<(ranges[k].lowerBound + results[k % workers]!.purchasersByRange[k / workers])
         }
-        precondition(filled == pass.purchasers, "every range's purchasers are moved")
+        precondition(parts.reduce(0) { $0 + $1.count } == pass.purchasers, "every range's purchasers are counted")
         results = []
         return try completeKernel(
-            plan, totals: totals, pass: pass, purchasers: purchasers, workers: workers,
+            plan, totals: totals, pass: pass, purchasers: purchasers, parts: parts, workers: workers,
             currency: grouped.ledger.currency, options: options)
     }
 }
@@ -178,7 +175,6 @@ private func groupedPass(
 ) -> GroupedPassResult {
     let bounds = plan.bounds
     let periodCount = bounds.periodCount
-    let extraWords = Swift.max(bounds.words - 1, 0)
     var totals = KernelTotals(periodCount: periodCount)
     var sums = KernelRowSums()
     // Per relative period: eligible amounts, then irregular customers' first-period and earlier amounts.
@@ -198,34 +194,10 @@ private func groupedPass(
                     for range in ranges {
                         fold.redirect(to: purchasers.advanced(by: range.lowerBound))
                         let before = fold.purchasers
-                        for customer in range {
-                            var state = KernelCustomer()
-                            let extra = extraBits + customer * extraWords
-                            let rows = starts[customer]..<starts[customer + 1]
-                            for row in rows {
-                                let instant = timestamps[row]
-                                let period = relativePeriod(instant, map)
-                                kernelRecord(
-                                    &state, instant: instant, amount: amounts[row], period: period, bounds: bounds,
-                                    extra: extra, eligibleAmounts: eligible, sums: &sums)
-                            }
-                            let lastDay = state.lastKey != 0 ? localDayIndex(state.lastKey + bounds.lastBias, map) : 0
-                            fold.add(state, customer: customer, extra: extra, lastDay: lastDay)
-                            guard state.flags & KernelFlags.irregular != 0 else { continue }
-                            // A customer without purchases has key 0: `first` is past every period.
-                            let first = periodCount - Int(state.firstPeriodKey)
-                            for row in rows {
-                                let instant = timestamps[row]
-                                let amount = amounts[row]
-                                guard instant < bounds.cutoff, amount >= 0 || bounds.net else { continue }
-                                let period = relativePeriod(instant, map)
-                                if period < first {
-                                    irregularExcluded[period] += amount
-                                } else if period == first {
-                                    irregularNew[period] += amount
-                                }
-                            }
-                        }
+                        foldCustomers(
+                            range, starts: starts.baseAddress!, timestamps: timestamps.baseAddress!,
+                            amounts: amounts.baseAddress!, bounds: bounds, map: map, extraBits: extraBits,
+                            periodSums: eligible, fold: &fold, sums: &sums)
                         purchasersByRange.append(fold.purchasers - before)
                     }
                 }
@@ -238,4 +210,67 @@ private func groupedPass(
     totals.irregularNew = Array(UnsafeBufferPointer(start: irregularNew, count: periodCount))
     totals.irregularExcluded = Array(UnsafeBufferPointer(start: irregularExcluded, count: periodCount))
     return GroupedPassResult(totals: totals, pass: pass, purchasersByRange: purchasersByRange)
+}
+
+/// The customers `range` of a grouped ledger: each customer's rows into one state, the state into `fold`, and,
+/// for an irregular customer (a refund before its first purchase period was known), its rows again for the exact
+/// revenue split. `periodSums` holds three rows of `bounds.periodCount`: eligible amounts, then irregular
+/// customers' first-period and earlier amounts.
+private func foldCustomers(
+    _ range: Range<Int>, starts: UnsafePointer<Int>, timestamps: UnsafePointer<Int64>, amounts: UnsafePointer<Int64>,
+    bounds: KernelBounds, map: UnsafeMapper, extraBits: UnsafeMutablePointer<UInt64>,
+    periodSums: UnsafeMutablePointer<Int64>, fold: inout CustomerFold, sums: inout KernelRowSums
+) {
+    let periodCount = bounds.periodCount
+    let extraWords = Swift.max(bounds.words - 1, 0)
+    let eligible = periodSums
+    let irregularNew = eligible + periodCount
+    let irregularExcluded = irregularNew + periodCount
+    for customer in range {
+        var state = KernelCustomer()
+        let extra = extraBits + customer * extraWords
+        let rows = starts[customer]..<starts[customer + 1]
+        // The first row on a code path of its own: its branches (a new earliest purchase, a new first period)
+        // nearly always go one way there, and the later rows', in a time-ordered ledger, the other way.
+        if !rows.isEmpty {
+            let instant = timestamps[rows.lowerBound]
+            kernelRecord(
+                &state, instant: instant, amount: amounts[rows.lowerBound], period: relativePeriod(instant, map),
+                bounds: bounds, extra: extra, eligibleAmounts: eligible, sums: &sums)
+        }
+        for row in rows.dropFirst() {
+            let instant = timestamps[row]
+            kernelRecord(
+                &state, instant: instant, amount: amounts[row], period: relativePeriod(instant, map), bounds: bounds,
+                extra: extra, eligibleAmounts: eligible, sums: &sums)
+        }
+        let lastDay = state.lastKey != 0 ? localDayIndex(state.lastKey + bounds.lastBias, map) : 0
+        fold.add(state, customer: customer, extra: extra, lastDay: lastDay)
+        if state.flags & KernelFlags.irregular != 0 {
+            splitIrregular(
+                rows, firstPeriod: periodCount - Int(state.firstPeriodKey), timestamps: timestamps, amounts: amounts,
+                bounds: bounds, map: map, new: irregularNew, excluded: irregularExcluded)
+        }
+    }
+}
+
+/// An irregular customer's eligible amounts by period: those in its first purchase period to `new`, earlier ones
+/// to `excluded` (a customer without purchases has `firstPeriod` past every period). Rare, so not inlined into
+/// the customer loop.
+@inline(never)
+private func splitIrregular(
+    _ rows: Range<Int>, firstPeriod first: Int, timestamps: UnsafePointer<Int64>, amounts: UnsafePointer<Int64>,
+    bounds: KernelBounds, map: UnsafeMapper, new: UnsafeMutablePointer<Int64>, excluded: UnsafeMutablePointer<Int64>
+) {
+    for row in rows {
+        let instant = timestamps[row]
+        let amount = amounts[row]
+        guard instant < bounds.cutoff, amount >= 0 || bounds.net else { continue }
+        let period = relativePeriod(instant, map)
+        if period < first {
+            excluded[period] += amount
+        } else if period == first {
+            new[period] += amount
+        }
+    }
 }

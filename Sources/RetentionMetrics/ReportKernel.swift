@@ -156,6 +156,21 @@ struct SharedPointer<T>: @unchecked Sendable {
     let base: UnsafeMutablePointer<T>
 }
 
+/// Runs `body` with `width` zeroed counters on the calling thread's stack, then stores them at `result`.
+///
+/// A parallel loop's workers must not count into neighbouring parts of one array: a few dozen counters of two
+/// workers share cache lines, and every increment then takes the line from the other core. The segment passes
+/// did that, and spent half of their time on the increment (`perf annotate`).
+@inline(__always)
+func countingPrivately(width: Int, into result: UnsafeMutablePointer<Int>, _ body: (UnsafeMutablePointer<Int>) -> Void)
+{
+    withUnsafeTemporaryAllocation(of: Int.self, capacity: Swift.max(width, 1)) { counts in
+        counts.initialize(repeating: 0)
+        body(counts.baseAddress!)
+        result.update(from: counts.baseAddress!, count: width)
+    }
+}
+
 extension RetentionReport {
     /// The fused computation; `nil` when the input needs the reference path (empty, `.split` binning, very wide
     /// ranges, cohort tables wider than 1,024 periods).
@@ -235,28 +250,30 @@ extension RetentionReport {
             }
         }
         var customerPass = customerPasses[0]!
+        // Each half's purchasers from the half's first customer number on.
+        var parts = [0..<customerPass.purchasers]
         if customerWorkers > 1 {
             let second = customerPasses[1]!
-            // The second half's purchasers follow the first's.
-            purchasers.move(from: customerSplit, to: customerPass.purchasers, count: second.purchasers)
+            parts.append(customerSplit..<(customerSplit + second.purchasers))
             customerPass.merge(second)
         }
         customerPasses = []
         // Irregular customers (a refund seen before their first purchase period): exact split, one more pass.
         if customerPass.irregularCustomers > 0 { rescan(marked.base, &totals) }
         return try completeKernel(
-            plan, totals: totals, pass: customerPass, purchasers: purchasers, workers: customerWorkers,
+            plan, totals: totals, pass: customerPass, purchasers: purchasers, parts: parts, workers: customerWorkers,
             currency: currency, options: options)
     }
 
-    /// The last step of every kernel path: the RFM segments from the purchasers' columns, then the report.
+    /// The last step of every kernel path: the RFM segments from the purchasers' columns (their `parts` hold the
+    /// purchasers), then the report.
     static func completeKernel(
-        _ plan: KernelPlan, totals: KernelTotals, pass: CustomerPass, purchasers: PurchaserColumns, workers: Int,
-        currency: Currency?, options: Options
+        _ plan: KernelPlan, totals: KernelTotals, pass: CustomerPass, purchasers: PurchaserColumns,
+        parts: [Range<Int>], workers: Int, currency: Currency?, options: Options
     ) throws -> RetentionReport {
         let segments = kernelSegments(
-            purchasers, pass: pass, mapper: plan.mapper, asOfDay: plan.asOfDay.daysSince1970, bins: options.bins,
-            segmentation: options.segmentation, workers: workers)
+            purchasers, parts: parts, pass: pass, mapper: plan.mapper, asOfDay: plan.asOfDay.daysSince1970,
+            bins: options.bins, segmentation: options.segmentation, workers: workers)
         return try RetentionReport(
             fused: totals, customers: pass, segments: segments, currency: currency, options: options,
             window: plan.window, activeWithin: plan.activeWithin, asOfDay: plan.asOfDay, mapper: plan.mapper,
@@ -823,12 +840,13 @@ struct CustomerPass {
 }
 
 /// Segment sizes of the RFM scores (`.share` binning), as ``RFMSegmentation/sizes(of:)`` counts them: recency and
-/// frequency cut points from the pass's histograms, monetary ones by bucket selection over the purchasers' money
-/// (counted in the pass's `monetaryBuckets`), then one pass over the purchasers' columns (split between `workers`)
-/// that scores each purchaser from tables.
+/// frequency cut points from the pass's histograms, then one pass over the purchasers' columns (their `parts`, dealt
+/// to `workers` in turn) that scores each purchaser from tables. Monetary scores come from the pass's
+/// `monetaryBuckets` before the pass; the purchasers near a cut point are set aside and scored exactly afterwards
+/// (``MonetaryBucketScores``).
 private func kernelSegments(
-    _ purchasers: PurchaserColumns, pass: CustomerPass, mapper: PeriodMapper, asOfDay: Int64, bins: Int,
-    segmentation: RFMSegmentation, workers: Int
+    _ purchasers: PurchaserColumns, parts: [Range<Int>], pass: CustomerPass, mapper: PeriodMapper, asOfDay: Int64,
+    bins: Int, segmentation: RFMSegmentation, workers: Int
 ) -> [RFMSegmentSize] {
     precondition(bins >= 1, "RFMScores needs at least one bin")
     let (names, position) = segmentation.namesInOrder()
@@ -854,55 +872,92 @@ private func kernelSegments(
     let recencyCuts = histogramShareCuts(recency, count: pass.purchasers, bins: bins)
     let frequencyCuts = histogramShareCuts(frequency, count: pass.purchasers, bins: bins)
     let purchaserCount = pass.purchasers
-    let monetaryCuts = bucketShareCuts(
-        UnsafeBufferPointer(start: purchasers.monetary, count: purchaserCount), bins: bins,
-        bucketCounts: pass.monetaryBuckets)
-    let monetaryThresholds = integerThresholds(monetaryCuts)
     // Scores by last purchase day and by purchase count; the segment of every score triple when `bins` is small.
     let recencyScore = pass.lastDays.indices.map {
-        Int32(bins - cutsBelow(Double(asOfDay - (localBase + Int64($0))), recencyCuts))
+        bins - cutsBelow(Double(asOfDay - (localBase + Int64($0))), recencyCuts)
     }
-    let frequencyScore = (0..<kernelFrequencyCap).map { Int32(1 + cutsBelow(Double($0), frequencyCuts)) }
+    let frequencyScore = (0..<kernelFrequencyCap).map { 1 + cutsBelow(Double($0), frequencyCuts) }
+    func frequencyScoreOf(_ purchases: Int) -> Int {
+        purchases < kernelFrequencyCap ? frequencyScore[purchases] : 1 + cutsBelow(Double(purchases), frequencyCuts)
+    }
     let side = bins + 1
     let table = segmentation.positionTable(bins: bins, position: position)
-    let width = names.count
-    let parts = table.isEmpty ? 1 : workers
-    var partCounts = [Int](repeating: 0, count: parts * width)
-    let split = purchaserCount / parts
+    guard !table.isEmpty else {
+        // Over 32 bins: no table of score triples. Every purchaser's money, cut points by bucket selection, and the
+        // segment by name, on one worker.
+        var money: [Int64] = []
+        money.reserveCapacity(purchaserCount)
+        for part in parts {
+            money.append(
+                contentsOf: UnsafeBufferPointer(start: purchasers.monetary + part.lowerBound, count: part.count))
+        }
+        let thresholds = integerThresholds(
+            money.withUnsafeBufferPointer { bucketShareCuts($0, bins: bins, bucketCounts: pass.monetaryBuckets) })
+        for part in parts {
+            for purchaser in part {
+                let r = recencyScore[Int(purchasers.lastDays[purchaser])]
+                let f = frequencyScoreOf(Int(purchasers.purchases[purchaser]))
+                let value = purchasers.monetary[purchaser]
+                let m = 1 + thresholds.count { value > $0 }
+                counts[position[segmentation.segment(recency: r, frequency: f, monetary: m)]!] += 1
+            }
+        }
+        return zip(names, counts).map { RFMSegmentSize(name: $0, customers: $1) }
+    }
+    // Each purchaser is counted in its cell `(r * side + f) * side + m` of the score cube; the cells go to their
+    // segments at the end. Cells rather than segments: consecutive purchasers share a segment far more often than a
+    // cell, and each repeat of a counter waits for its previous increment.
+    let cells = side * side * side
+    let recencyCell = recencyScore.map { Int32($0 * side * side) }
+    let frequencyCell = frequencyScore.map { Int32($0 * side) }
+    let scores = MonetaryBucketScores(count: purchaserCount, bins: bins) { pass.monetaryBuckets[$0] }
+    var partCounts = [Int](repeating: 0, count: workers * cells)
+    var asideParts = [[(amount: Int64, cell: Int)]](repeating: [], count: workers)
     partCounts.withUnsafeMutableBufferPointer { partBuffer in
-        let out = SharedPointer(base: partBuffer.baseAddress!)
-        DispatchQueue.concurrentPerform(iterations: parts) { worker in
-            let low = worker == 0 ? 0 : split
-            let high = worker == parts - 1 ? purchaserCount : split
-            let counts = out.base + worker * width
-            recencyScore.withUnsafeBufferPointer { recencyScore in
-                frequencyScore.withUnsafeBufferPointer { frequencyScore in
-                    table.withUnsafeBufferPointer { table in
-                        monetaryThresholds.withUnsafeBufferPointer { thresholds in
-                            for purchaser in low..<high {
-                                let r = Int(recencyScore[Int(purchasers.lastDays[purchaser])])
-                                let purchases = Int(purchasers.purchases[purchaser])
-                                let f =
-                                    purchases < kernelFrequencyCap
-                                    ? Int(frequencyScore[purchases]) : 1 + cutsBelow(Double(purchases), frequencyCuts)
-                                let money = purchasers.monetary[purchaser]
-                                var m = 1
-                                for threshold in thresholds where money > threshold { m &+= 1 }
-                                if table.isEmpty {
-                                    counts[position[segmentation.segment(recency: r, frequency: f, monetary: m)]!] += 1
-                                } else {
-                                    counts[table[(r * side + f) * side + m]] += 1
+        asideParts.withUnsafeMutableBufferPointer { asideBuffer in
+            let (out, asideOut) = (
+                SharedPointer(base: partBuffer.baseAddress!), SharedPointer(base: asideBuffer.baseAddress!)
+            )
+            DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                var aside: [(amount: Int64, cell: Int)] = []
+                countingPrivately(width: cells, into: out.base + worker * cells) { cellCounts in
+                    recencyCell.withUnsafeBufferPointer { recencyCell in
+                        frequencyCell.withUnsafeBufferPointer { frequencyCell in
+                            scores.scoreOfBucket.withUnsafeBufferPointer { monetaryScore in
+                                for part in stride(from: worker, to: parts.count, by: workers).map({ parts[$0] }) {
+                                    for purchaser in part {
+                                        let purchases = Int(purchasers.purchases[purchaser])
+                                        let rf =
+                                            Int(recencyCell[Int(purchasers.lastDays[purchaser])])
+                                            &+ (purchases < kernelFrequencyCap
+                                                ? Int(frequencyCell[purchases])
+                                                : (1 + cutsBelow(Double(purchases), frequencyCuts)) * side)
+                                        let money = purchasers.monetary[purchaser]
+                                        let m = Int(monetaryScore[logBucket(money)])
+                                        if m == 0 {
+                                            aside.append((money, rf))
+                                        } else {
+                                            cellCounts[rf &+ m] &+= 1
+                                        }
+                                    }
                                 }
                             }
                         }
                     }
                 }
+                asideOut.base[worker] = aside
             }
         }
     }
-    for part in 0..<parts {
-        for slot in 0..<width { counts[slot] += partCounts[part * width + slot] }
+    var cellCounts = [Int](repeating: 0, count: cells)
+    for part in 0..<workers {
+        for cell in 0..<cells { cellCounts[cell] += partCounts[part * cells + cell] }
     }
+    // The purchasers near a cut point, scored with the exact cut points.
+    let aside = asideParts.flatMap { $0 }
+    let monetaryCuts = scores.cuts(setAside: aside.map(\.amount))
+    for entry in aside { cellCounts[entry.cell + 1 + cutsBelow(Double(entry.amount), monetaryCuts)] += 1 }
+    for cell in 0..<cells where cellCounts[cell] > 0 { counts[table[cell]] += cellCounts[cell] }
     return zip(names, counts).map { RFMSegmentSize(name: $0, customers: $1) }
 }
 
@@ -1074,13 +1129,6 @@ struct PurchaserColumns: @unchecked Sendable {
     func advanced(by offset: Int) -> PurchaserColumns {
         PurchaserColumns(lastDays: lastDays + offset, purchases: purchases + offset, monetary: monetary + offset)
     }
-
-    /// Moves `count` purchasers from `source` to `destination` (a second worker's part after the first's).
-    func move(from source: Int, to destination: Int, count: Int) {
-        _ = memmove(lastDays + destination, lastDays + source, count * MemoryLayout<Int32>.stride)
-        _ = memmove(purchases + destination, purchases + source, count * MemoryLayout<Int32>.stride)
-        _ = memmove(monetary + destination, monetary + source, count * MemoryLayout<Int64>.stride)
-    }
 }
 
 /// One worker's customer pass: each customer's finished state in, cohort and revenue totals, the RFM histograms
@@ -1138,9 +1186,12 @@ struct CustomerFold {
         self.marked = marked
     }
 
+    // `@_transparent`, not `@inline(__always)`: the grouped pass's customer loop is past the inliner's size limit
+    // after `kernelRecord`, and there `@inline(__always)` left a call per customer (measured: 1-2 ms of ~107).
+
     /// Adds customer `customer`, whose period words after the first are at `extra` and whose last purchase before
     /// the cutoff (if any) fell on local day `lastDay` (index: day - the mapper's `localBase`).
-    @inline(__always)
+    @_transparent
     mutating func add(_ state: KernelCustomer, customer: Int, extra: UnsafePointer<UInt64>, lastDay: Int) {
         flagCounts[Int(state.flags & 0x7F)] += 1
         // Irregular customers (with or without purchases) get their exact split in a rescan.

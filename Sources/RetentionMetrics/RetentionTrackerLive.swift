@@ -843,13 +843,14 @@ extension LiveState {
                     DispatchQueue.concurrentPerform(iterations: workers) { worker in
                         let end = worker == workers - 1 ? customerCount : split
                         let range = worker == 0 ? 0..<end : split..<end
-                        let counts = shared.base + worker * width
-                        for index in range where customers.base[index].purchases > 0 {
-                            let entry = customers.base[index]
-                            let r = recencyScore[Int(entry.lastDay) + dayShift]
-                            let f = frequencyScore[Int(Int64(entry.purchases) - countBase)]
-                            let m = 1 + cutsBelow(Double(entry.amount), monetaryCuts)
-                            counts[segmentTable[(r * side + f) * side + m]] += 1
+                        countingPrivately(width: width, into: shared.base + worker * width) { counts in
+                            for index in range where customers.base[index].purchases > 0 {
+                                let entry = customers.base[index]
+                                let r = recencyScore[Int(entry.lastDay) + dayShift]
+                                let f = frequencyScore[Int(Int64(entry.purchases) - countBase)]
+                                let m = 1 + cutsBelow(Double(entry.amount), monetaryCuts)
+                                counts[segmentTable[(r * side + f) * side + m]] += 1
+                            }
                         }
                     }
                 }
@@ -881,15 +882,8 @@ extension LiveState {
     }
 
     /// Segment counts (positions of `table`, from ``RFMSegmentation/positionTable(bins:position:)``) in one pass
-    /// over the customers.
-    ///
-    /// The monetary cut points are type-7 interpolations between the values at ranks j and j + 1, so each lies
-    /// between those two values. ``monetaryBuckets`` says which log buckets hold the wanted ranks before the pass;
-    /// a customer in any other bucket, and not in a bucket next to one, is further than a whole bucket from every
-    /// cut point (more than an ulp of `Double` even beyond 2^53), so its monetary score is its bucket's, known in
-    /// advance. Customers in the rank buckets and their neighbours are set aside; after the pass, the exact values
-    /// at the wanted ranks come from them (quickselect within each rank bucket), and they are scored with the
-    /// exact cut points. Equal to scoring every customer against `shareCuts` of all the values.
+    /// over the customers: monetary scores by bucket from ``monetaryBuckets``, the customers near a cut point set
+    /// aside and scored exactly afterwards (``MonetaryBucketScores``).
     fileprivate func onePassCounts(table: [Int], width: Int, bins: Int, asOfDay: Int64) -> [Int] {
         let (recencyCuts, frequencyCuts) = recencyAndFrequencyCuts(bins: bins, asOfDay: asOfDay)
         let dayBase = lastDayHistogram.indices.lowerBound
@@ -897,46 +891,9 @@ extension LiveState {
         let countBase = frequencyHistogram.indices.lowerBound
         let frequencyScore = frequencyHistogram.indices.map { 1 + cutsBelow(Double($0), frequencyCuts) }
         let dayShift = Int(dayOrigin - dayBase)
-        let n = purchasers
-        // The wanted ranks (j and j + 1 of every cut) and the bucket holding each.
-        var ranks: [Int] = []
-        if bins > 1 {
-            for k in 1..<bins {
-                let j = min(Int((Double(n - 1) * (Double(k) / Double(bins))).rounded(.down)), n - 1)
-                ranks.append(j)
-                if j + 1 < n { ranks.append(j + 1) }
-            }
-        }
-        ranks = Array(Set(ranks)).sorted()
-        var rankBucket: [Int: Int] = [:]
-        var bucketStart: [Int: Int] = [:]
-        var seen = 0
-        var next = 0
-        for bucket in 0..<65_536 where monetaryBuckets[bucket] > 0 && next < ranks.count {
-            let size = Int(monetaryBuckets[bucket])
-            while next < ranks.count && ranks[next] < seen + size {
-                rankBucket[ranks[next]] = bucket
-                bucketStart[bucket] = seen
-                next += 1
-            }
-            seen += size
-        }
-        // Monetary score by bucket, 0 for the buckets set aside. For cut k, values in a bucket above the bucket of
-        // its upper rank are above it.
-        var upperBuckets: [Int] = []
-        if bins > 1 {
-            for k in 1..<bins {
-                let j = min(Int((Double(n - 1) * (Double(k) / Double(bins))).rounded(.down)), n - 1)
-                upperBuckets.append(rankBucket[j + 1 < n ? j + 1 : j]!)
-            }
-        }
-        var monetaryScore = [UInt8](repeating: 0, count: 65_536)
-        for bucket in 0..<65_536 {
-            monetaryScore[bucket] = UInt8(1 + upperBuckets.count { bucket > $0 })
-        }
-        for bucket in rankBucket.values {
-            for neighbour in max(bucket - 1, 0)...min(bucket + 1, 65_535) { monetaryScore[neighbour] = 0 }
-        }
+        let buckets = monetaryBuckets
+        let scores = MonetaryBucketScores(count: purchasers, bins: bins) { Int(buckets[$0]) }
+        let monetaryScore = scores.scoreOfBucket
         // The pass: two workers over halves of the customers when large.
         let customerCount = store.count
         let customers = SharedPointer(base: store.base)
@@ -963,17 +920,18 @@ extension LiveState {
                                 DispatchQueue.concurrentPerform(iterations: workers) { worker in
                                     let end = worker == workers - 1 ? customerCount : split
                                     let range = worker == 0 ? 0..<end : split..<end
-                                    let counts = shared.base + worker * width
                                     var setAside: [(amount: Int64, rf: Int)] = []
-                                    for index in range where customers.base[index].purchases > 0 {
-                                        let entry = customers.base[index]
-                                        let r = recencyScore.base[Int(entry.lastDay) + dayShift]
-                                        let f = frequencyScore.base[Int(Int64(entry.purchases) - countBase)]
-                                        let m = Int(monetaryScore.base[logBucket(entry.amount)])
-                                        if m == 0 {
-                                            setAside.append((entry.amount, r * side + f))
-                                        } else {
-                                            counts[table.base[(r * side + f) * side + m]] += 1
+                                    countingPrivately(width: width, into: shared.base + worker * width) { counts in
+                                        for index in range where customers.base[index].purchases > 0 {
+                                            let entry = customers.base[index]
+                                            let r = recencyScore.base[Int(entry.lastDay) + dayShift]
+                                            let f = frequencyScore.base[Int(Int64(entry.purchases) - countBase)]
+                                            let m = Int(monetaryScore.base[logBucket(entry.amount)])
+                                            if m == 0 {
+                                                setAside.append((entry.amount, r * side + f))
+                                            } else {
+                                                counts[table.base[(r * side + f) * side + m]] += 1
+                                            }
                                         }
                                     }
                                     aside.base[worker] = setAside
@@ -988,16 +946,9 @@ extension LiveState {
         for worker in 0..<workers {
             for slot in 0..<width { counts[slot] += partCounts[worker * width + slot] }
         }
-        // The exact values at the wanted ranks, from the members of their buckets.
+        // The exact cut points from the values set aside, and their scores.
         let aside = asideParts.flatMap { $0 }
-        var statistics: [Int: Int64] = [:]
-        for (bucket, start) in bucketStart {
-            let members = aside.compactMap { logBucket($0.amount) == bucket ? $0.amount : nil }
-            let wanted = ranks.filter { rankBucket[$0] == bucket }.map { $0 - start }
-            let found = orderStatistics(members, ranks: wanted)
-            for rank in wanted { statistics[start + rank] = found[rank]! }
-        }
-        let monetaryCuts = shareCuts(count: n, bins: bins) { statistics[$0]! }
+        let monetaryCuts = scores.cuts(setAside: aside.map(\.amount))
         for entry in aside {
             let m = 1 + cutsBelow(Double(entry.amount), monetaryCuts)
             counts[table[entry.rf * side + m]] += 1

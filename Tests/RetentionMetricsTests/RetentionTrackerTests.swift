@@ -480,6 +480,40 @@ struct RetentionTrackerLiveTests {
         }
     }
 
+    /// Scoring by bucket, with the values near a cut point set aside and scored against ``MonetaryBucketScores``'s
+    /// exact cut points, gives every value the score `shareCuts` gives it (the report kernel's and the live
+    /// tracker's segments score this way), from one bin to 32, and sets aside only the few values near a cut.
+    @Test(arguments: [1, 2, 5, 32])
+    func bucketScoresEqualScoresFromAllValues(bins: Int) {
+        var random = KernelFixture.Generator(state: UInt64(bins) &+ 99)
+        let samples: [[Int64]] = [
+            (0..<20_000).map { _ in Int64(random.below(1_000_000)) - 5_000 },
+            (0..<9_000).map { _ in Int64(exp(random.unit() * 20)) },
+            (0..<5_000).map { index in index == 0 ? .max / 2 : Int64(random.below(50)) },
+            (0..<6_000).map { index in index % 2 == 0 ? -(Int64.max / 2) : Int64.max / 2 },
+            [Int64](repeating: 42, count: 4_500) + [43],
+            [7],
+            Self.extremes,
+            Self.bucketEdges,
+        ]
+        for values in samples {
+            var buckets = [Int](repeating: 0, count: 65_536)
+            for value in values { buckets[logBucket(value)] += 1 }
+            let scores = MonetaryBucketScores(count: values.count, bins: bins) { buckets[$0] }
+            let aside = values.filter { scores.scoreOfBucket[logBucket($0)] == 0 }
+            let cuts = scores.cuts(setAside: aside.reversed())
+            let reference = shareCuts(values, bins: bins)
+            #expect(cuts == reference)
+            let expected = values.map { 1 + cutsBelow(Double($0), reference) }
+            let scored = values.map { value in
+                let byBucket = Int(scores.scoreOfBucket[logBucket(value)])
+                return byBucket != 0 ? byBucket : 1 + cutsBelow(Double(value), cuts)
+            }
+            #expect(scored == expected)
+            if values.count == 20_000 { #expect(aside.count < values.count / 10) }
+        }
+    }
+
     /// `logBucket` never decreases as the value grows and stays in 0..<65,536, across every power of two.
     @Test func logBucketsAreOrdered() {
         var values: Set<Int64> = [.min, .min + 1, -1, 0, 1, 510, 511, 512, 513, .max - 1, .max]
