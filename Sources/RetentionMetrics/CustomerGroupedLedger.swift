@@ -194,10 +194,20 @@ private func groupedPass(
                     for range in ranges {
                         fold.redirect(to: purchasers.advanced(by: range.lowerBound))
                         let before = fold.purchasers
-                        foldCustomers(
-                            range, starts: starts.baseAddress!, timestamps: timestamps.baseAddress!,
-                            amounts: amounts.baseAddress!, bounds: bounds, map: map, extraBits: extraBits,
-                            periodSums: eligible, fold: &fold, sums: &sums)
+                        // The loop compiled once per kind of zone: with one offset a row's period is one
+                        // division and one look-up, with no branch for the other kind in the loop.
+                        if map.uniform {
+                            foldCustomers(
+                                range, starts: starts.baseAddress!, timestamps: timestamps.baseAddress!,
+                                amounts: amounts.baseAddress!, bounds: bounds, map: map,
+                                periods: UniformPeriods(map), extraBits: extraBits, periodSums: eligible,
+                                fold: &fold, sums: &sums)
+                        } else {
+                            foldCustomers(
+                                range, starts: starts.baseAddress!, timestamps: timestamps.baseAddress!,
+                                amounts: amounts.baseAddress!, bounds: bounds, map: map, periods: ZonedPeriods(map),
+                                extraBits: extraBits, periodSums: eligible, fold: &fold, sums: &sums)
+                        }
                         purchasersByRange.append(fold.purchasers - before)
                     }
                 }
@@ -216,9 +226,9 @@ private func groupedPass(
 /// for an irregular customer (a refund before its first purchase period was known), its rows again for the exact
 /// revenue split. `periodSums` holds three rows of `bounds.periodCount`: eligible amounts, then irregular
 /// customers' first-period and earlier amounts.
-private func foldCustomers(
+private func foldCustomers<Periods: PeriodLookup>(
     _ range: Range<Int>, starts: UnsafePointer<Int>, timestamps: UnsafePointer<Int64>, amounts: UnsafePointer<Int64>,
-    bounds: KernelBounds, map: UnsafeMapper, extraBits: UnsafeMutablePointer<UInt64>,
+    bounds: KernelBounds, map: UnsafeMapper, periods: Periods, extraBits: UnsafeMutablePointer<UInt64>,
     periodSums: UnsafeMutablePointer<Int64>, fold: inout CustomerFold, sums: inout KernelRowSums
 ) {
     let periodCount = bounds.periodCount
@@ -235,13 +245,13 @@ private func foldCustomers(
         if !rows.isEmpty {
             let instant = timestamps[rows.lowerBound]
             kernelRecord(
-                &state, instant: instant, amount: amounts[rows.lowerBound], period: relativePeriod(instant, map),
+                &state, instant: instant, amount: amounts[rows.lowerBound], period: periods.period(of: instant),
                 bounds: bounds, extra: extra, eligibleAmounts: eligible, sums: &sums)
         }
         for row in rows.dropFirst() {
             let instant = timestamps[row]
             kernelRecord(
-                &state, instant: instant, amount: amounts[row], period: relativePeriod(instant, map), bounds: bounds,
+                &state, instant: instant, amount: amounts[row], period: periods.period(of: instant), bounds: bounds,
                 extra: extra, eligibleAmounts: eligible, sums: &sums)
         }
         let lastDay = state.lastKey != 0 ? localDayIndex(state.lastKey + bounds.lastBias, map) : 0
@@ -273,4 +283,40 @@ private func splitIrregular(
             new[period] += amount
         }
     }
+}
+
+/// A row's period relative to the mapper's base (``relativePeriod(_:_:)``), as a type, so that a loop can be
+/// compiled for one kind of zone.
+protocol PeriodLookup {
+    func period(of instant: Int64) -> Int
+}
+
+/// ``relativePeriod(_:_:)`` for a mapper with a uniform offset: the local day's period.
+struct UniformPeriods: PeriodLookup {
+    let origin: Int64
+    let periodOfLocal: UnsafePointer<Int32>
+
+    init(_ map: UnsafeMapper) {
+        precondition(map.uniform, "a mapper with one offset")
+        origin = map.uniformOrigin
+        periodOfLocal = map.periodOfLocal
+    }
+
+    @inline(__always)
+    func period(of instant: Int64) -> Int {
+        Int(periodOfLocal[Int(UInt64(bitPattern: instant &- origin) / 86_400)])
+    }
+}
+
+/// ``relativePeriod(_:_:)`` for a mapper without a uniform offset.
+struct ZonedPeriods: PeriodLookup {
+    let map: UnsafeMapper
+
+    init(_ map: UnsafeMapper) {
+        precondition(!map.uniform, "a mapper with a day table")
+        self.map = map
+    }
+
+    @inline(__always)
+    func period(of instant: Int64) -> Int { zonedPeriod(instant, map) }
 }

@@ -57,6 +57,9 @@ struct PeriodMapper {
     /// The offset of every instant in the tables when there is one (UTC, fixed-offset zones, ranges without a
     /// transition): local days then need no table look-up (see ``localDayIndex(_:_:)``).
     let uniformOffset: Int32?
+    /// Without a uniform offset: per UTC day of the tables, its periods (see ``relativePeriod(_:_:)``); one unused
+    /// entry otherwise.
+    let dayPeriods: [DayPeriods]
 
     /// A mapper for instants in `range`, or `nil` when the range is too wide for tables (over ~1,000 years) or a
     /// UTC day holds more than one offset change.
@@ -109,9 +112,62 @@ struct PeriodMapper {
             periods.append(Int32(Period.index(unit: unit, daysSince1970: local) - periodBase))
         }
         periodOfLocal = periods
+        dayPeriods =
+            uniformOffset != nil
+            ? [DayPeriods(change: .max, before: 0, after: 0)]
+            : Self.periodsByUTCDay(
+                utcBase: firstDay, localBase: localBase, before: before, transition: switchAt, after: after,
+                periodOfLocal: periods)
     }
 
     var periodCount: Int { Int(periodOfLocal.last!) + 1 }
+
+    /// Per UTC day of the tables (when the offset is not uniform): the period of its instants as one comparison.
+    /// Within a UTC day the period can only change at the offset's transition or at a local midnight under either
+    /// offset, so it is evaluated (exactly as ``localDayIndex(_:_:)`` and ``periodOfLocal`` give it) at the day's
+    /// start and at each of those points; a day whose period changes at most once gets `(change, before, after)`,
+    /// any other `change == .min` (the row then takes the two look-ups).
+    static func periodsByUTCDay(
+        utcBase: Int64, localBase: Int64, before: [Int32], transition: [Int64], after: [Int32], periodOfLocal: [Int32]
+    ) -> [DayPeriods] {
+        var table: [DayPeriods] = []
+        table.reserveCapacity(before.count)
+        for index in before.indices {
+            let start = (utcBase + Int64(index)) * 86_400
+            func period(_ instant: Int64) -> Int32 {
+                let offset = Int64(instant < transition[index] ? before[index] : after[index])
+                return periodOfLocal[Int(floorDiv(instant + offset, 86_400) - localBase)]
+            }
+            var points: [Int64] = []
+            if transition[index] > start && transition[index] < start + 86_400 { points.append(transition[index]) }
+            for offset in [Int64(before[index]), Int64(after[index])] {
+                // The first local midnight under `offset` after the day's start.
+                let midnight = (floorDiv(start + offset, 86_400) + 1) * 86_400 - offset
+                if midnight < start + 86_400 { points.append(midnight) }
+            }
+            var changes: [(instant: Int64, period: Int32)] = []
+            var current = period(start)
+            let first = current
+            for point in Set(points).sorted() where period(point) != current {
+                current = period(point)
+                changes.append((point, current))
+            }
+            switch changes.count {
+            case 0: table.append(DayPeriods(change: .max, before: first, after: first))
+            case 1: table.append(DayPeriods(change: changes[0].instant, before: first, after: changes[0].period))
+            default: table.append(DayPeriods(change: .min, before: 0, after: 0))
+            }
+        }
+        return table
+    }
+}
+
+/// A UTC day's periods: `before` for its instants before `change`, `after` from it on; `change == .min` when the
+/// period changes more than once in the day.
+struct DayPeriods {
+    var change: Int64
+    var before: Int32
+    var after: Int32
 }
 
 /// One customer's running state in the kernel: 64 bytes, one cache line. Every field starts at zero, so the
@@ -535,9 +591,20 @@ func instantRange(_ values: UnsafeBufferPointer<Int64>) -> ClosedRange<Int64> {
     return low...high
 }
 
+/// The period of `instant` relative to the mapper's base. With a uniform offset, the period of its local day;
+/// otherwise one look-up in the UTC day's ``DayPeriods`` and a comparison (one multiplication and one dependent
+/// load, as with a uniform offset), or, on the rare day whose period changes twice, the period of its local day.
 @inline(__always)
 func relativePeriod(_ instant: Int64, _ mapper: UnsafeMapper) -> Int {
-    Int(mapper.periodOfLocal[localDayIndex(instant, mapper)])
+    mapper.uniform ? Int(mapper.periodOfLocal[localDayIndex(instant, mapper)]) : zonedPeriod(instant, mapper)
+}
+
+/// ``relativePeriod(_:_:)`` for a mapper without a uniform offset.
+@inline(__always)
+func zonedPeriod(_ instant: Int64, _ mapper: UnsafeMapper) -> Int {
+    let periods = mapper.dayPeriods[Int(UInt64(bitPattern: instant &- mapper.utcOrigin) / 86_400)]
+    guard periods.change != .min else { return Int(mapper.periodOfLocal[localDayIndex(instant, mapper)]) }
+    return Int(instant < periods.change ? periods.before : periods.after)
 }
 
 /// The local day of `instant` (``PeriodCalendar/localDayNumber(of:)``) minus the mapper's `localBase`.
@@ -567,6 +634,7 @@ struct UnsafeMapper {
     let transition: UnsafePointer<Int64>
     let offsetAfter: UnsafePointer<Int32>
     let periodOfLocal: UnsafePointer<Int32>
+    let dayPeriods: UnsafePointer<DayPeriods>
 }
 
 extension PeriodMapper {
@@ -575,14 +643,16 @@ extension PeriodMapper {
             transition.withUnsafeBufferPointer { switchAt in
                 offsetAfter.withUnsafeBufferPointer { after in
                     periodOfLocal.withUnsafeBufferPointer { periods in
-                        body(
-                            UnsafeMapper(
-                                utcBase: utcBase, localBase: localBase, utcOrigin: utcBase * 86_400,
-                                localOrigin: localBase * 86_400, uniform: uniformOffset != nil,
-                                uniformOrigin: localBase * 86_400 - Int64(uniformOffset ?? 0),
-                                offsetBefore: before.baseAddress!,
-                                transition: switchAt.baseAddress!, offsetAfter: after.baseAddress!,
-                                periodOfLocal: periods.baseAddress!))
+                        dayPeriods.withUnsafeBufferPointer { dayPeriods in
+                            body(
+                                UnsafeMapper(
+                                    utcBase: utcBase, localBase: localBase, utcOrigin: utcBase * 86_400,
+                                    localOrigin: localBase * 86_400, uniform: uniformOffset != nil,
+                                    uniformOrigin: localBase * 86_400 - Int64(uniformOffset ?? 0),
+                                    offsetBefore: before.baseAddress!,
+                                    transition: switchAt.baseAddress!, offsetAfter: after.baseAddress!,
+                                    periodOfLocal: periods.baseAddress!, dayPeriods: dayPeriods.baseAddress!))
+                        }
                     }
                 }
             }

@@ -32,6 +32,106 @@ struct ReportKernelTests {
         }
     }
 
+    /// Zones whose offset changes at local midnight (Havana, Sao Paulo until 2019), by half an hour (Lord Howe), or
+    /// by a whole day (Apia skipped 2011-12-30): rows every 20 minutes (and at the changes' own seconds) around
+    /// their changes, for every unit. The kernel maps a row to its period through a per-UTC-day table of "the
+    /// period before and after the one change in the day" (``DayPeriods``) and falls back to the local day on
+    /// days with two changes; both must agree with the calendar.
+    @Test(arguments: ["America/Havana", "America/Sao_Paulo", "Australia/Lord_Howe", "Pacific/Apia", "Europe/Berlin"])
+    func rowsAroundOffsetChangesMapToTheirLocalPeriods(zone: String) throws {
+        let calendar = try #require(PeriodCalendar(identifier: zone))
+        // 2011-12-28 to 2012-01-02 (Apia's skipped day), 2018-11-03 to 2018-11-06 (Sao Paulo, midnight),
+        // 2024-03-08 to 2024-03-12, 2024-03-30 to 2024-04-09 and 2024-10-31 to 2024-11-04 (Havana's, Berlin's and
+        // Lord Howe's changes fall in these windows or the ones after): one ledger each.
+        for (first, days) in [(15_336, 6), (17_838, 4), (19_790, 5), (19_812, 11), (20_027, 5)] {
+            var instants = (0..<(days * 72)).map { Int64(first) * 86_400 + Int64($0) * 1_200 + 7 }
+            // Each second at which the offset changes, and the seconds on either side.
+            for (low, high) in zip(instants, instants.dropFirst())
+            where calendar.utcOffset(at: low) != calendar.utcOffset(at: high) {
+                var (a, b) = (low, high)
+                while b - a > 1 {
+                    let middle = (a + b) / 2
+                    if calendar.utcOffset(at: middle) == calendar.utcOffset(at: low) { a = middle } else { b = middle }
+                }
+                instants += [a - 1, a, b, b + 1]
+            }
+            var ledger = OrderLedger()
+            for (index, instant) in instants.enumerated() {
+                try ledger.append(
+                    Order(
+                        id: "o\(index)", customerID: "c\(index % 97)", timestamp: Timestamp(secondsSince1970: instant),
+                        amount: index % 11 == 0 ? -250 : 1_000 + Int64(index % 13)))
+            }
+            for unit in PeriodUnit.allCases {
+                try Self.expectFusedEqualsReference(ledger, .init(calendar: calendar, cohortUnit: unit))
+            }
+        }
+    }
+
+    /// The kernel's period of an instant (``relativePeriod(_:_:)``: a per-UTC-day table of the periods before and
+    /// after the day's one change) equals the period of the calendar's local day, for every minute of every UTC
+    /// day on which the offset changes and four instants of every other day, 2000-2030, in zones with unusual
+    /// changes: at local midnight, one minute after it (St. John's until 2011: a fall-back across midnight gives
+    /// days with two changes, which take the local-day path), by 30 minutes, by a whole day, negative DST.
+    @Test(arguments: [
+        "America/St_Johns", "America/Havana", "America/Sao_Paulo", "America/Santiago", "Asia/Gaza", "Africa/Casablanca",
+        "Australia/Lord_Howe", "Pacific/Apia", "Pacific/Chatham", "Europe/Dublin", "Antarctica/Troll", "Asia/Tehran",
+        "Europe/Berlin",
+    ])
+    func periodTableMatchesTheCalendar(zone: String) throws {
+        let calendar = try #require(PeriodCalendar(identifier: zone))
+        let first: Int64 = 10_957 * 86_400  // 2000-01-01
+        let last: Int64 = 22_280 * 86_400  // 2031-01-01
+        var mismatches = 0
+        var twoChangeDays = 0
+        for unit in [PeriodUnit.day, .month] {
+            let mapper = try #require(PeriodMapper(range: first...last, unit: unit, calendar: calendar))
+            if mapper.uniformOffset == nil {
+                twoChangeDays += mapper.dayPeriods.filter { $0.change == .min }.count
+            }
+            mapper.withUnsafeMapper { map in
+                for day in stride(from: first, to: last, by: 86_400) {
+                    let changes = calendar.utcOffset(at: day) != calendar.utcOffset(at: day + 86_399)
+                    let instants =
+                        changes
+                        ? Array(stride(from: day, to: day + 86_400, by: 60))
+                        : [day, day + 21_600, day + 43_200, day + 86_399]
+                    for instant in instants {
+                        let expected = Period.index(unit: unit, daysSince1970: calendar.localDayNumber(of: instant))
+                        if Int64(relativePeriod(instant, map)) + mapper.periodBase != expected { mismatches += 1 }
+                    }
+                }
+            }
+        }
+        #expect(mismatches == 0)
+        if zone == "America/St_Johns" { #expect(twoChangeDays > 0) }
+    }
+
+    /// The day table on made-up offsets that no zone in the tests has: a jump from -0:30 to +1:00 at 00:15 UTC
+    /// crosses local midnight away from any midnight (the period changes at the transition itself), and a
+    /// fall-back across midnight gives a day with three changes (its rows take the local-day path).
+    @Test func periodTableOnMadeUpTransitions() {
+        let start: Int64 = 10 * 86_400
+        // Periods of local days 8, 9, ...: a period starts on local day 10 (index 2) and lasts.
+        let jump = PeriodMapper.periodsByUTCDay(
+            utcBase: 10, localBase: 8, before: [-1_800], transition: [start + 900], after: [3_600],
+            periodOfLocal: [0, 0, 1, 1, 1, 1, 1, 1])
+        #expect(jump.count == 1)
+        #expect(jump[0].change == start + 900 && jump[0].before == 0 && jump[0].after == 1)
+        // Local day i (from local day 8) is period i.
+        let periods = (0..<8).map { Int32($0) }
+        // +1:00 until 00:30 UTC (local 01:30), then -1:00 (local 23:30 the day before): the local day goes back at
+        // 00:30 and forward again at 01:00 UTC (-1:00's midnight), two changes in the day.
+        let back = PeriodMapper.periodsByUTCDay(
+            utcBase: 10, localBase: 8, before: [3_600], transition: [start + 1_800], after: [-3_600],
+            periodOfLocal: periods)
+        #expect(back[0].change == .min)
+        // No change: +2:00 all day has its local midnight at 22:00 UTC.
+        let plain = PeriodMapper.periodsByUTCDay(
+            utcBase: 10, localBase: 8, before: [7_200], transition: [.max], after: [7_200], periodOfLocal: periods)
+        #expect(plain[0].change == start + 79_200 && plain[0].before == 2 && plain[0].after == 3)
+    }
+
     @Test(arguments: zones)
     func windowsAsOfAndActivityWindows(zone: String) throws {
         let ledger = KernelFixture.ledger(count: 4_000, seed: 11, years: 3, refundShare: 0.05)
