@@ -35,14 +35,18 @@ struct MonetaryBucketScores {
             min(Int((Double(n - 1) * (Double(k) / Double(bins))).rounded(.down)), n - 1)
         }
         var wanted: [Int] = []
+        wanted.reserveCapacity(2 * bins)
         for k in 1..<Swift.max(bins, 1) {
             let j = lowerRank(k)
             wanted.append(j)
             if j + 1 < n { wanted.append(j + 1) }
         }
-        ranks = Array(Set(wanted)).sorted()
-        var rankBucket: [Int: Int] = [:]
-        var bucketStart: [Int: Int] = [:]
+        wanted.sort()
+        ranks = wanted.enumerated().compactMap {
+            $0.offset > 0 && wanted[$0.offset - 1] == $0.element ? nil : $0.element
+        }
+        var rankBucket: [Int: Int] = Dictionary(minimumCapacity: ranks.count)
+        var bucketStart: [Int: Int] = Dictionary(minimumCapacity: ranks.count)
         var seen = 0
         var next = 0
         for bucket in 0..<65_536 where next < ranks.count {
@@ -58,6 +62,7 @@ struct MonetaryBucketScores {
         precondition(next == ranks.count, "the bucket counts add up to the number of values")
         // For cut k, the values in a bucket above the bucket of its upper rank are above it.
         var upperBuckets: [Int] = []
+        upperBuckets.reserveCapacity(bins)
         for k in 1..<Swift.max(bins, 1) {
             let j = lowerRank(k)
             upperBuckets.append(rankBucket[j + 1 < n ? j + 1 : j]!)
@@ -77,7 +82,7 @@ struct MonetaryBucketScores {
     /// The exact monetary cut points (``shareCuts(_:bins:)`` of all the values), from the values the pass set
     /// aside: every value whose bucket scores 0 in ``scoreOfBucket``, in any order.
     func cuts(setAside: [Int64]) -> [Double] {
-        var statistics: [Int: Int64] = [:]
+        var statistics: [Int: Int64] = Dictionary(minimumCapacity: ranks.count)
         for (bucket, start) in bucketStart {
             let members = setAside.filter { logBucket($0) == bucket }
             let wanted = ranks.filter { rankBucket[$0] == bucket }.map { $0 - start }

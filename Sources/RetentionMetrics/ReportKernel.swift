@@ -138,25 +138,31 @@ struct PeriodMapper {
                 let offset = Int64(instant < transition[index] ? before[index] : after[index])
                 return periodOfLocal[Int(floorDiv(instant + offset, 86_400) - localBase)]
             }
-            var points: [Int64] = []
-            if transition[index] > start && transition[index] < start + 86_400 { points.append(transition[index]) }
-            for offset in [Int64(before[index]), Int64(after[index])] {
-                // The first local midnight under `offset` after the day's start.
-                let midnight = (floorDiv(start + offset, 86_400) + 1) * 86_400 - offset
-                if midnight < start + 86_400 { points.append(midnight) }
+            // The candidate points, ascending (`.max` for none): the transition and the first local midnight
+            // under each offset after the day's start, when inside the day.
+            let end = start + 86_400
+            func inside(_ instant: Int64) -> Int64 { instant > start && instant < end ? instant : .max }
+            func midnight(_ offset: Int32) -> Int64 {
+                inside((floorDiv(start + Int64(offset), 86_400) + 1) * 86_400 - Int64(offset))
             }
-            var changes: [(instant: Int64, period: Int32)] = []
-            var current = period(start)
-            let first = current
-            for point in Set(points).sorted() where period(point) != current {
+            var (p0, p1, p2) = (inside(transition[index]), midnight(before[index]), midnight(after[index]))
+            if p0 > p1 { (p0, p1) = (p1, p0) }
+            if p1 > p2 { (p1, p2) = (p2, p1) }
+            if p0 > p1 { (p0, p1) = (p1, p0) }
+            let first = period(start)
+            var current = first
+            var changes = 0
+            var change = DayPeriods(change: .max, before: first, after: first)
+            func visit(_ point: Int64) {
+                guard point != .max, period(point) != current else { return }
                 current = period(point)
-                changes.append((point, current))
+                changes += 1
+                change = DayPeriods(change: point, before: first, after: current)
             }
-            switch changes.count {
-            case 0: table.append(DayPeriods(change: .max, before: first, after: first))
-            case 1: table.append(DayPeriods(change: changes[0].instant, before: first, after: changes[0].period))
-            default: table.append(DayPeriods(change: .min, before: 0, after: 0))
-            }
+            visit(p0)
+            visit(p1)
+            visit(p2)
+            table.append(changes <= 1 ? change : DayPeriods(change: .min, before: 0, after: 0))
         }
         return table
     }
@@ -981,41 +987,51 @@ private func kernelSegments(
     let recencyCell = recencyScore.map { Int32($0 * side * side) }
     let frequencyCell = frequencyScore.map { Int32($0 * side) }
     let scores = MonetaryBucketScores(count: purchaserCount, bins: bins) { pass.monetaryBuckets[$0] }
+    // The purchasers set aside, exactly as many as the histogram has in the buckets that score 0: worker 0 fills
+    // the columns from the front, worker 1 from the back.
+    precondition(workers == 1 || workers == 2, "one or two workers")
+    let asideCount = (0..<65_536).reduce(0) { $0 + (scores.scoreOfBucket[$1] == 0 ? pass.monetaryBuckets[$1] : 0) }
+    let asideAmounts = UnsafeMutableBufferPointer<Int64>.allocate(capacity: Swift.max(asideCount, 1))
+    let asideCells = UnsafeMutableBufferPointer<Int32>.allocate(capacity: Swift.max(asideCount, 1))
+    defer {
+        asideAmounts.deallocate()
+        asideCells.deallocate()
+    }
+    let (amountsOut, cellsOut) = (
+        SharedPointer(base: asideAmounts.baseAddress!), SharedPointer(base: asideCells.baseAddress!)
+    )
     var partCounts = [Int](repeating: 0, count: workers * cells)
-    var asideParts = [[(amount: Int64, cell: Int)]](repeating: [], count: workers)
     partCounts.withUnsafeMutableBufferPointer { partBuffer in
-        asideParts.withUnsafeMutableBufferPointer { asideBuffer in
-            let (out, asideOut) = (
-                SharedPointer(base: partBuffer.baseAddress!), SharedPointer(base: asideBuffer.baseAddress!)
-            )
-            DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                var aside: [(amount: Int64, cell: Int)] = []
-                countingPrivately(width: cells, into: out.base + worker * cells) { cellCounts in
-                    recencyCell.withUnsafeBufferPointer { recencyCell in
-                        frequencyCell.withUnsafeBufferPointer { frequencyCell in
-                            scores.scoreOfBucket.withUnsafeBufferPointer { monetaryScore in
-                                for part in stride(from: worker, to: parts.count, by: workers).map({ parts[$0] }) {
-                                    for purchaser in part {
-                                        let purchases = Int(purchasers.purchases[purchaser])
-                                        let rf =
-                                            Int(recencyCell[Int(purchasers.lastDays[purchaser])])
-                                            &+ (purchases < kernelFrequencyCap
-                                                ? Int(frequencyCell[purchases])
-                                                : (1 + cutsBelow(Double(purchases), frequencyCuts)) * side)
-                                        let money = purchasers.monetary[purchaser]
-                                        let m = Int(monetaryScore[logBucket(money)])
-                                        if m == 0 {
-                                            aside.append((money, rf))
-                                        } else {
-                                            cellCounts[rf &+ m] &+= 1
-                                        }
+        let out = SharedPointer(base: partBuffer.baseAddress!)
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            var next = worker == 0 ? 0 : asideCount - 1
+            let step = worker == 0 ? 1 : -1
+            countingPrivately(width: cells, into: out.base + worker * cells) { cellCounts in
+                recencyCell.withUnsafeBufferPointer { recencyCell in
+                    frequencyCell.withUnsafeBufferPointer { frequencyCell in
+                        scores.scoreOfBucket.withUnsafeBufferPointer { monetaryScore in
+                            for part in stride(from: worker, to: parts.count, by: workers).map({ parts[$0] }) {
+                                for purchaser in part {
+                                    let purchases = Int(purchasers.purchases[purchaser])
+                                    let rf =
+                                        Int(recencyCell[Int(purchasers.lastDays[purchaser])])
+                                        &+ (purchases < kernelFrequencyCap
+                                            ? Int(frequencyCell[purchases])
+                                            : (1 + cutsBelow(Double(purchases), frequencyCuts)) * side)
+                                    let money = purchasers.monetary[purchaser]
+                                    let m = Int(monetaryScore[logBucket(money)])
+                                    if m == 0 {
+                                        amountsOut.base[next] = money
+                                        cellsOut.base[next] = Int32(rf)
+                                        next &+= step
+                                    } else {
+                                        cellCounts[rf &+ m] &+= 1
                                     }
                                 }
                             }
                         }
                     }
                 }
-                asideOut.base[worker] = aside
             }
         }
     }
@@ -1024,9 +1040,10 @@ private func kernelSegments(
         for cell in 0..<cells { cellCounts[cell] += partCounts[part * cells + cell] }
     }
     // The purchasers near a cut point, scored with the exact cut points.
-    let aside = asideParts.flatMap { $0 }
-    let monetaryCuts = scores.cuts(setAside: aside.map(\.amount))
-    for entry in aside { cellCounts[entry.cell + 1 + cutsBelow(Double(entry.amount), monetaryCuts)] += 1 }
+    let monetaryCuts = scores.cuts(setAside: Array(asideAmounts.prefix(asideCount)))
+    for index in 0..<asideCount {
+        cellCounts[Int(asideCells[index]) + 1 + cutsBelow(Double(asideAmounts[index]), monetaryCuts)] += 1
+    }
     for cell in 0..<cells where cellCounts[cell] > 0 { counts[table[cell]] += cellCounts[cell] }
     return zip(names, counts).map { RFMSegmentSize(name: $0, customers: $1) }
 }
