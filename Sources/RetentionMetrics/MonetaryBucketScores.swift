@@ -16,6 +16,8 @@ struct MonetaryBucketScores {
     let scoreOfBucket: [UInt8]
     /// The number of values (purchasers) in the histogram.
     let count: Int
+    /// How many of them a pass sets aside (their buckets score 0): the room ``cuts(setAside:)``'s input needs.
+    let setAsideCount: Int
     let bins: Int
     /// The wanted ranks (j and j + 1 of every cut), ascending, and the bucket holding each.
     private let ranks: [Int]
@@ -41,10 +43,10 @@ struct MonetaryBucketScores {
             wanted.append(j)
             if j + 1 < n { wanted.append(j + 1) }
         }
-        wanted.sort()
-        ranks = wanted.enumerated().compactMap {
-            $0.offset > 0 && wanted[$0.offset - 1] == $0.element ? nil : $0.element
-        }
+        var ranks: [Int] = []
+        ranks.reserveCapacity(wanted.count)
+        for rank in wanted.sorted() where ranks.last != rank { ranks.append(rank) }
+        self.ranks = ranks
         var rankBucket: [Int: Int] = Dictionary(minimumCapacity: ranks.count)
         var bucketStart: [Int: Int] = Dictionary(minimumCapacity: ranks.count)
         var seen = 0
@@ -71,10 +73,15 @@ struct MonetaryBucketScores {
         for bucket in 0..<65_536 {
             scores[bucket] = UInt8(1 + upperBuckets.count { bucket > $0 })
         }
+        var setAside = 0
         for bucket in rankBucket.values {
-            for neighbour in Swift.max(bucket - 1, 0)...Swift.min(bucket + 1, 65_535) { scores[neighbour] = 0 }
+            for neighbour in Swift.max(bucket - 1, 0)...Swift.min(bucket + 1, 65_535) where scores[neighbour] != 0 {
+                scores[neighbour] = 0
+                setAside += bucketCount(neighbour)
+            }
         }
         scoreOfBucket = scores
+        setAsideCount = setAside
         self.rankBucket = rankBucket
         self.bucketStart = bucketStart
     }

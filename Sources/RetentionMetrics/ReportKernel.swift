@@ -991,7 +991,7 @@ private func kernelSegments(
     // The purchasers set aside, exactly as many as the histogram has in the buckets that score 0: worker 0 fills
     // the columns from the front, worker 1 from the back.
     precondition(workers == 1 || workers == 2, "one or two workers")
-    let asideCount = (0..<65_536).reduce(0) { $0 + (scores.scoreOfBucket[$1] == 0 ? pass.monetaryBuckets[$1] : 0) }
+    let asideCount = scores.setAsideCount
     let asideAmounts = UnsafeMutableBufferPointer<Int64>.allocate(capacity: Swift.max(asideCount, 1))
     let asideCells = UnsafeMutableBufferPointer<Int32>.allocate(capacity: Swift.max(asideCount, 1))
     defer {

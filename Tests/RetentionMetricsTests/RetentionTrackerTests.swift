@@ -501,6 +501,7 @@ struct RetentionTrackerLiveTests {
             for value in values { buckets[logBucket(value)] += 1 }
             let scores = MonetaryBucketScores(count: values.count, bins: bins) { buckets[$0] }
             let aside = values.filter { scores.scoreOfBucket[logBucket($0)] == 0 }
+            #expect(scores.setAsideCount == aside.count)
             let cuts = scores.cuts(setAside: aside.reversed())
             let reference = shareCuts(values, bins: bins)
             #expect(cuts == reference)
