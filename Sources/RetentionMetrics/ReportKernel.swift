@@ -43,13 +43,12 @@ struct OrderColumns {
 }
 
 /// Maps instants in a bounded range to local period indices relative to a base, with two table lookups: a
-/// per-UTC-day (offset before, transition instant, offset after) and a per-local-day period. When one offset holds
-/// over the whole range (``uniformOffset``) the first look-up is skipped.
+/// per-UTC-day ``ZoneDay`` (its offsets before and after its transition instant, and its periods) and a per-local-day
+/// period. When one offset holds over the whole range (``uniformOffset``) the first look-up is skipped.
 struct PeriodMapper {
     let utcBase: Int64
-    let offsetBefore: [Int32]
-    let transition: [Int64]
-    let offsetAfter: [Int32]
+    /// Per UTC day from `utcBase`: its offsets and, without a uniform offset, its periods.
+    let days: [ZoneDay]
     let localBase: Int64
     /// Period index (relative to `periodBase`) of local day `localBase + i`.
     let periodOfLocal: [Int32]
@@ -57,9 +56,6 @@ struct PeriodMapper {
     /// The offset of every instant in the tables when there is one (UTC, fixed-offset zones, ranges without a
     /// transition): local days then need no table look-up (see ``localDayIndex(_:_:)``).
     let uniformOffset: Int32?
-    /// Without a uniform offset: per UTC day of the tables, its periods (see ``relativePeriod(_:_:)``); one unused
-    /// entry otherwise.
-    let dayPeriods: [DayPeriods]
 
     /// A mapper for instants in `range`, or `nil` when the range is too wide for tables (over ~1,000 years) or a
     /// UTC day holds more than one offset change.
@@ -98,9 +94,6 @@ struct PeriodMapper {
             switchAt.append(lower)
         }
         utcBase = firstDay
-        offsetBefore = before
-        transition = switchAt
-        offsetAfter = after
         let first = before[0]
         uniformOffset = before.allSatisfy { $0 == first } && after.allSatisfy { $0 == first } ? first : nil
         // Offsets lie within +-26 hours: local days within two days of the UTC day.
@@ -112,12 +105,18 @@ struct PeriodMapper {
             periods.append(Int32(Period.index(unit: unit, daysSince1970: local) - periodBase))
         }
         periodOfLocal = periods
-        dayPeriods =
+        // Without a uniform offset, each day's periods (see ``relativePeriod(_:_:)``); unused otherwise.
+        let dayPeriods =
             uniformOffset != nil
-            ? [DayPeriods(change: .max, before: 0, after: 0)]
+            ? [DayPeriods](repeating: DayPeriods(change: .max, before: 0, after: 0), count: days)
             : Self.periodsByUTCDay(
                 utcBase: firstDay, localBase: localBase, before: before, transition: switchAt, after: after,
                 periodOfLocal: periods)
+        self.days = (0..<days).map { day in
+            ZoneDay(
+                offsets: DayOffsets(transition: switchAt[day], before: before[day], after: after[day]),
+                periods: dayPeriods[day])
+        }
     }
 
     var periodCount: Int { Int(periodOfLocal.last!) + 1 }
@@ -166,6 +165,25 @@ struct PeriodMapper {
         }
         return table
     }
+}
+
+/// A UTC day of a ``PeriodMapper``'s table: its offsets (for its instants' local days, ``localDayIndex(_:_:)``) and
+/// its periods (``relativePeriod(_:_:)``), side by side. A local day is then one load, a comparison and a select
+/// (the offsets in tables of their own made the select pick a table, then load from it), and the customer loop's
+/// last local day usually finds the entry its last row's period just loaded. Europe/Berlin, grouped report of
+/// the 10^7-order fixture: 102-106 ms with three offset tables and a period table, 99-102 ms with this one
+/// (`Documentation/Performance.md`, tenth session).
+struct ZoneDay {
+    var offsets: DayOffsets
+    var periods: DayPeriods
+}
+
+/// A UTC day's offsets: `before` for its instants before `transition`, `after` from it on (`transition == .max`
+/// on a day without a change).
+struct DayOffsets {
+    var transition: Int64
+    var before: Int32
+    var after: Int32
 }
 
 /// A UTC day's periods: `before` for its instants before `change`, `after` from it on; `change == .min` when the
@@ -609,7 +627,7 @@ func relativePeriod(_ instant: Int64, _ mapper: UnsafeMapper) -> Int {
 /// ``relativePeriod(_:_:)`` for a mapper without a uniform offset.
 @inline(__always)
 func zonedPeriod(_ instant: Int64, _ mapper: UnsafeMapper) -> Int {
-    let periods = mapper.dayPeriods[Int(UInt64(bitPattern: instant &- mapper.utcOrigin) / 86_400)]
+    let periods = mapper.days[Int(UInt64(bitPattern: instant &- mapper.utcOrigin) / 86_400)].periods
     guard periods.change != .min else { return Int(mapper.periodOfLocal[localDayIndex(instant, mapper)]) }
     return Int(instant < periods.change ? periods.before : periods.after)
 }
@@ -621,8 +639,8 @@ func localDayIndex(_ instant: Int64, _ mapper: UnsafeMapper) -> Int {
     // earliest UTC day and two more before the earliest local day), so floor division is unsigned division.
     // One offset over the whole table (UTC, fixed-offset zones, a range without transitions): no table look-up.
     if mapper.uniform { return Int(UInt64(bitPattern: instant &- mapper.uniformOrigin) / 86_400) }
-    let day = Int(UInt64(bitPattern: instant &- mapper.utcOrigin) / 86_400)
-    let offset = Int64(instant < mapper.transition[day] ? mapper.offsetBefore[day] : mapper.offsetAfter[day])
+    let day = mapper.days[Int(UInt64(bitPattern: instant &- mapper.utcOrigin) / 86_400)].offsets
+    let offset = Int64(instant < day.transition ? day.before : day.after)
     return Int(UInt64(bitPattern: instant &+ offset &- mapper.localOrigin) / 86_400)
 }
 
@@ -637,31 +655,20 @@ struct UnsafeMapper {
     let uniform: Bool
     /// `localOrigin - offset` when ``uniform``: the local day index is `(instant - uniformOrigin) / 86_400`.
     let uniformOrigin: Int64
-    let offsetBefore: UnsafePointer<Int32>
-    let transition: UnsafePointer<Int64>
-    let offsetAfter: UnsafePointer<Int32>
+    let days: UnsafePointer<ZoneDay>
     let periodOfLocal: UnsafePointer<Int32>
-    let dayPeriods: UnsafePointer<DayPeriods>
 }
 
 extension PeriodMapper {
     func withUnsafeMapper<R>(_ body: (UnsafeMapper) -> R) -> R {
-        offsetBefore.withUnsafeBufferPointer { before in
-            transition.withUnsafeBufferPointer { switchAt in
-                offsetAfter.withUnsafeBufferPointer { after in
-                    periodOfLocal.withUnsafeBufferPointer { periods in
-                        dayPeriods.withUnsafeBufferPointer { dayPeriods in
-                            body(
-                                UnsafeMapper(
-                                    utcBase: utcBase, localBase: localBase, utcOrigin: utcBase * 86_400,
-                                    localOrigin: localBase * 86_400, uniform: uniformOffset != nil,
-                                    uniformOrigin: localBase * 86_400 - Int64(uniformOffset ?? 0),
-                                    offsetBefore: before.baseAddress!,
-                                    transition: switchAt.baseAddress!, offsetAfter: after.baseAddress!,
-                                    periodOfLocal: periods.baseAddress!, dayPeriods: dayPeriods.baseAddress!))
-                        }
-                    }
-                }
+        days.withUnsafeBufferPointer { days in
+            periodOfLocal.withUnsafeBufferPointer { periods in
+                body(
+                    UnsafeMapper(
+                        utcBase: utcBase, localBase: localBase, utcOrigin: utcBase * 86_400,
+                        localOrigin: localBase * 86_400, uniform: uniformOffset != nil,
+                        uniformOrigin: localBase * 86_400 - Int64(uniformOffset ?? 0), days: days.baseAddress!,
+                        periodOfLocal: periods.baseAddress!))
             }
         }
     }

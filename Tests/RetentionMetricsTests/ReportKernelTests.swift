@@ -87,7 +87,7 @@ struct ReportKernelTests {
         for unit in [PeriodUnit.day, .month] {
             let mapper = try #require(PeriodMapper(range: first...last, unit: unit, calendar: calendar))
             if mapper.uniformOffset == nil {
-                twoChangeDays += mapper.dayPeriods.filter { $0.change == .min }.count
+                twoChangeDays += mapper.days.filter { $0.periods.change == .min }.count
             }
             mapper.withUnsafeMapper { map in
                 for day in stride(from: first, to: last, by: 86_400) {
@@ -302,8 +302,8 @@ struct ReportKernelTests {
                 while instant <= range.upperBound {
                     let expected = calendar.period(unit, of: Timestamp(secondsSince1970: instant)).index
                     let day = Int(floorDiv(instant, 86_400) - map.utcBase)
-                    let offset = Int64(
-                        instant < map.transition[day] ? map.offsetBefore[day] : map.offsetAfter[day])
+                    let offsets = map.days[day].offsets
+                    let offset = Int64(instant < offsets.transition ? offsets.before : offsets.after)
                     let local = Int(floorDiv(instant + offset, 86_400) - map.localBase)
                     #expect(Int64(map.periodOfLocal[local]) + mapper.periodBase == expected)
                     // The kernels' own look-up, which skips the offset table when one offset holds throughout.
