@@ -187,7 +187,7 @@ private func groupedPass(
     var purchasersByRange: [Int] = []
     let pass = plan.mapper.withUnsafeMapper { map in
         var fold = CustomerFold(
-            bounds: bounds, map: map, localDays: plan.mapper.periodOfLocal.count, output: purchasers, marked: nil)
+            bounds: bounds, map: map, localDays: plan.mapper.periodOfLocal.count, output: purchasers)
         grouped.rowStarts.withUnsafeBufferPointer { starts in
             grouped.timestampColumn.withUnsafeBufferPointer { timestamps in
                 grouped.amountColumn.withUnsafeBufferPointer { amounts in

@@ -395,7 +395,6 @@ package final class ReportFold: RowFold, @unchecked Sendable {
         guard !failed.contains(true) else { return nil }
         return try RetentionReport.finishKernel(
             plan, states: base.base, count: count, extraBits: extra.base, totals: totals, currency: currency,
-            options: options
-        ) { _, _ in preconditionFailure("a fold marks no customer irregular") }
+            options: options)
     }
 }

@@ -217,7 +217,8 @@ struct KernelCustomer {
     var firstPeriodKey: Int32 = 0
     /// Bits: 1 active at start, 2 active at end, 4 purchase in window, 8 purchase before window,
     /// 16 two or more purchases in window, 32 purchase in the limit period at or after the cutoff,
-    /// 64 irregular (an eligible refund before the first purchase period was known).
+    /// 64 irregular (an eligible refund before the first purchase period was known; only the grouped pass sets it,
+    /// the row pass keeps such refunds aside, see ``KernelEarlyRefund``).
     var flags: UInt8 = 0
 }
 
@@ -268,7 +269,7 @@ extension RetentionReport {
 
         // Pass 1: rows, split by customer number between two workers.
         let workers = customerCount >= 65_536 && columns.count >= 262_144 ? 2 : 1
-        var partials = [KernelTotals](repeating: KernelTotals(periodCount: periodCount), count: workers)
+        var partials = [(totals: KernelTotals, earlyRefunds: [KernelEarlyRefund])?](repeating: nil, count: workers)
         let states = SharedPointer(base: stateMemory.base)
         let extraBits = SharedPointer(base: extraMemory.base)
         partials.withUnsafeMutableBufferPointer { partialBuffer in
@@ -282,38 +283,33 @@ extension RetentionReport {
                     extraBits: extraBits.base, periodCount: periodCount)
             }
         }
-        var totals = partials[0]
-        for partial in partials.dropFirst() { totals.merge(partial) }
+        var totals = partials[0]!.totals
+        for partial in partials.dropFirst() { totals.merge(partial!.totals) }
+        for partial in partials {
+            applyEarlyRefunds(
+                partial!.earlyRefunds, states: states.base, periodCount: periodCount,
+                excluded: &totals.irregularExcluded)
+        }
+        partials = []
         return try finishKernel(
             plan, states: states.base, count: customerCount, extraBits: extraBits.base, totals: totals,
-            currency: columns.currency, options: options
-        ) { marked, totals in
-            rescanIrregular(
-                columns, mapper: plan.mapper, bounds: plan.bounds, states: states.base, marked: marked,
-                workers: workers, totals: &totals)
-        }
+            currency: columns.currency, options: options)
     }
 
     /// Passes 2 and 3 of the kernel over filled states (from the row pass or from a ``ReportFold``): the customer
-    /// pass, the segments, and the report. `rescan` gives the irregular customers (marked in a bit set) their exact
-    /// revenue split; it is only called when some customer is irregular.
+    /// pass, the segments, and the report. No state is irregular: both fill their states with the refunds before
+    /// a customer's first purchase period applied afterwards (``applyEarlyRefunds(_:states:periodCount:excluded:)``).
     static func finishKernel(
         _ plan: KernelPlan, states: UnsafeMutablePointer<KernelCustomer>, count customerCount: Int,
-        extraBits: UnsafeMutablePointer<UInt64>, totals: KernelTotals, currency: Currency?, options: Options,
-        rescan: (UnsafeMutablePointer<UInt64>, inout KernelTotals) -> Void
+        extraBits: UnsafeMutablePointer<UInt64>, totals: KernelTotals, currency: Currency?, options: Options
     ) throws -> RetentionReport {
-        var totals = totals
         let (mapper, bounds) = (plan.mapper, plan.bounds)
         let states = SharedPointer(base: states)
         let extraBits = SharedPointer(base: extraBits)
         // Pass 2: customers, split in halves between two workers; each writes its purchasers into its own part
         // of the purchasers' columns.
         let customerWorkers = customerCount >= 131_072 ? 2 : 1
-        // A multiple of 64, so that the workers set bits in different words of `marked`.
-        let customerSplit = customerCount / customerWorkers / 64 * 64
-        // Irregular customers, one bit each.
-        let markedMemory = ZeroedBuffer<UInt64>(count: (customerCount + 63) / 64)
-        let marked = SharedPointer(base: markedMemory.base)
+        let customerSplit = customerCount / customerWorkers
         let purchasers = PurchaserColumns.allocate(capacity: customerCount)
         defer { purchasers.deallocate() }
         var customerPasses = [CustomerPass?](repeating: nil, count: customerWorkers)
@@ -325,8 +321,7 @@ extension RetentionReport {
                 passesOut.base[worker] = mapper.withUnsafeMapper { map in
                     scanCustomers(
                         states.base, customers: low..<high, extraBits: extraBits.base, bounds: bounds, map: map,
-                        localDays: mapper.periodOfLocal.count, output: purchasers.advanced(by: low),
-                        marked: marked.base)
+                        localDays: mapper.periodOfLocal.count, output: purchasers.advanced(by: low))
                 }
             }
         }
@@ -339,8 +334,7 @@ extension RetentionReport {
             customerPass.merge(second)
         }
         customerPasses = []
-        // Irregular customers (a refund seen before their first purchase period): exact split, one more pass.
-        if customerPass.irregularCustomers > 0 { rescan(marked.base, &totals) }
+        precondition(customerPass.irregularCustomers == 0, "refunds before a first purchase period are applied")
         return try completeKernel(
             plan, totals: totals, pass: customerPass, purchasers: purchasers, parts: parts, workers: customerWorkers,
             currency: currency, options: options)
@@ -702,11 +696,16 @@ struct KernelRowSums {
 ///   - period: the row's period relative to the mapper's base.
 ///   - extra: the customer's period words after the first (`bounds.words - 1` of them).
 ///   - eligibleAmounts: per relative period, the eligible amounts (before the cutoff, under the refund policy).
-@inline(__always)
+///   - deferEarlyRefunds: whether an eligible refund in a period before the customer's first purchase period so far
+///     (or of a customer without purchases so far) is left to the caller instead of marking the customer
+///     irregular (see ``KernelEarlyRefund``).
+/// - Returns: Whether the row is such a refund and `deferEarlyRefunds` is true: the caller keeps it aside.
+@inline(__always) @discardableResult
 func kernelRecord(
     _ state: inout KernelCustomer, instant: Int64, amount: Int64, period: Int, bounds: KernelBounds,
-    extra: UnsafeMutablePointer<UInt64>, eligibleAmounts: UnsafeMutablePointer<Int64>, sums: inout KernelRowSums
-) {
+    extra: UnsafeMutablePointer<UInt64>, eligibleAmounts: UnsafeMutablePointer<Int64>, sums: inout KernelRowSums,
+    deferEarlyRefunds: Bool = false
+) -> Bool {
     let beforeCutoff = instant < bounds.cutoff
     let inWindow = instant >= bounds.windowLow && instant < bounds.windowHigh
     let eligible = beforeCutoff && (amount >= 0 || bounds.net)
@@ -763,19 +762,62 @@ func kernelRecord(
             if periodKey == state.firstPeriodKey {
                 state.firstPeriodAmount &+= amount
             } else if periodKey > state.firstPeriodKey {
+                if deferEarlyRefunds { return true }
                 state.flags |= KernelFlags.irregular
             }
         }
     }
+    return false
 }
 
-/// The row pass for the customers in `owned`.
+/// An eligible refund (under `.net`, before the cutoff) that the row pass over a ledger's columns met in a period
+/// before its customer's first purchase period so far, kept aside until every first purchase period is final
+/// (``applyEarlyRefunds(_:states:periodCount:excluded:)``).
+///
+/// Its place in the revenue series depends on the customer's final first purchase period: in it, it is the
+/// customer's new revenue; before it (or when the customer has no purchase), it is left out of the series; after
+/// it (an earlier purchase came later in the rows), it is returning revenue, which needs nothing. The row pass
+/// used to mark such customers irregular and read every row again for them (24 ms of the 10^7-order report).
+/// (The pass over a ``CustomerGroupedLedger`` still marks them: their rows are at hand, see `splitIrregular`.)
+struct KernelEarlyRefund {
+    var customer: Int32
+    var period: Int32
+    var amount: Int64
+}
+
+/// Applies the refunds the row pass kept aside, now that every first purchase period is final: a refund in its
+/// customer's first period joins the state's first-period amount; one before it, or of a customer without
+/// purchases, goes to `excluded`.
+///
+/// Exact: a refund is kept aside when its period is before the customer's first purchase period at that row; first
+/// periods only move earlier, so every refund before the final first period was kept aside, and one in the final
+/// first period that was not kept aside was added to the first-period amount with no earlier purchase after it
+/// (which would have reset that amount).
+func applyEarlyRefunds(
+    _ refunds: [KernelEarlyRefund], states: UnsafeMutablePointer<KernelCustomer>, periodCount: Int,
+    excluded: inout [Int64]
+) {
+    for refund in refunds {
+        let state = states + Int(refund.customer)
+        // A customer without purchases has key 0: `first` is past every period.
+        let first = periodCount - Int(state.pointee.firstPeriodKey)
+        let period = Int(refund.period)
+        if period == first {
+            state.pointee.firstPeriodAmount &+= refund.amount
+        } else if period < first {
+            excluded[period] += refund.amount
+        }
+    }
+}
+
+/// The row pass for the customers in `owned`; its early refunds are kept aside (see ``KernelEarlyRefund``).
 private func scanRows(
     _ columns: OrderColumns, mapper: PeriodMapper, bounds: KernelBounds, customers owned: Range<Int32>,
     states: UnsafeMutablePointer<KernelCustomer>, extraBits: UnsafeMutablePointer<UInt64>, periodCount: Int
-) -> KernelTotals {
+) -> (totals: KernelTotals, earlyRefunds: [KernelEarlyRefund]) {
     var totals = KernelTotals(periodCount: periodCount)
     var sums = KernelRowSums()
+    var earlyRefunds: [KernelEarlyRefund] = []
     let extraWords = Swift.max(bounds.words - 1, 0)
     let everyone = owned.lowerBound == 0 && Int(owned.upperBound) == columns.customerCount
     mapper.withUnsafeMapper { map in
@@ -801,58 +843,16 @@ private func scanRows(
                             if !everyone && !owned.contains(customerNumber) { continue }
                             let customer = Int(customerNumber)
                             let instant = timestampColumn[row]
-                            kernelRecord(
-                                &states[customer], instant: instant, amount: amountColumn[row],
-                                period: relativePeriod(instant, map), bounds: bounds,
+                            let (amount, period) = (amountColumn[row], relativePeriod(instant, map))
+                            let early = kernelRecord(
+                                &states[customer], instant: instant, amount: amount, period: period, bounds: bounds,
                                 extra: extraBits + customer * extraWords, eligibleAmounts: eligibleAmounts,
-                                sums: &sums)
-                        }
-                    }
-                }
-            }
-        }
-    }
-    sums.store(into: &totals)
-    return totals
-}
-
-/// The exact revenue split of irregular customers' rows.
-private func rescanIrregular(
-    _ columns: OrderColumns, mapper: PeriodMapper, bounds: KernelBounds, states: UnsafeMutablePointer<KernelCustomer>,
-    marked: UnsafeMutablePointer<UInt64>, workers: Int, totals: inout KernelTotals
-) {
-    let periodCount = bounds.periodCount
-    // Per worker: its rows' amounts in their customer's first period, then those before it.
-    var parts = [Int64](repeating: 0, count: workers * 2 * periodCount)
-    let rowSplit = columns.count / workers
-    let (sharedStates, sharedMarked) = (SharedPointer(base: states), SharedPointer(base: marked))
-    parts.withUnsafeMutableBufferPointer { partBuffer in
-        let out = SharedPointer(base: partBuffer.baseAddress!)
-        DispatchQueue.concurrentPerform(iterations: workers) { worker in
-            let low = worker == 0 ? 0 : rowSplit
-            let high = worker == workers - 1 ? columns.count : rowSplit
-            let newPart = out.base + worker * 2 * periodCount
-            let excludedPart = newPart + periodCount
-            mapper.withUnsafeMapper { map in
-                columns.customers.withUnsafeBufferPointer { customerColumn in
-                    columns.timestamps.withUnsafeBufferPointer { timestampColumn in
-                        columns.amounts.withUnsafeBufferPointer { amountColumn in
-                            for row in low..<high {
-                                let customer = Int(customerColumn[row])
-                                guard sharedMarked.base[customer / 64] & (1 << UInt64(customer % 64)) != 0 else {
-                                    continue
-                                }
-                                let instant = timestampColumn[row]
-                                let amount = amountColumn[row]
-                                guard instant < bounds.cutoff, amount >= 0 || bounds.net else { continue }
-                                let period = relativePeriod(instant, map)
-                                // A customer without purchases has key 0: `first` is past every period.
-                                let first = periodCount - Int(sharedStates.base[customer].firstPeriodKey)
-                                if period < first {
-                                    excludedPart[period] += amount
-                                } else if period == first {
-                                    newPart[period] += amount
-                                }
+                                sums: &sums, deferEarlyRefunds: true)
+                            if early {
+                                earlyRefunds.append(
+                                    KernelEarlyRefund(
+                                        customer: customerNumber, period: Int32(truncatingIfNeeded: period),
+                                        amount: amount))
                             }
                         }
                     }
@@ -860,13 +860,8 @@ private func rescanIrregular(
             }
         }
     }
-    for worker in 0..<workers {
-        let base = worker * 2 * periodCount
-        for period in 0..<periodCount {
-            totals.irregularNew[period] += parts[base + period]
-            totals.irregularExcluded[period] += parts[base + periodCount + period]
-        }
-    }
+    sums.store(into: &totals)
+    return (totals, earlyRefunds)
 }
 
 /// Purchase counts below this are counted in a table; larger ones (rare) are kept one by one.
@@ -1249,18 +1244,13 @@ struct CustomerFold {
     /// Where the next purchasers go: `output[outputIndex]` (see ``redirect(to:)``).
     private(set) var output: PurchaserColumns
     private var outputIndex = 0
-    /// Irregular customers get a bit here when given (the pass over a ledger's columns rescans them).
-    let marked: UnsafeMutablePointer<UInt64>?
     var firstPurchases = 0
     var firstAmount: Int64 = 0
     var firstPeriod = Int.max
     var purchasers = 0
     var largeFrequencies: [Int64] = []
 
-    init(
-        bounds: KernelBounds, map: UnsafeMapper, localDays: Int, output: PurchaserColumns,
-        marked: UnsafeMutablePointer<UInt64>?
-    ) {
+    init(bounds: KernelBounds, map: UnsafeMapper, localDays: Int, output: PurchaserColumns) {
         func zeros<T: FixedWidthInteger>(_ count: Int) -> UnsafeMutableBufferPointer<T> {
             let buffer = UnsafeMutableBufferPointer<T>.allocate(capacity: Swift.max(count, 1))
             buffer.initialize(repeating: 0)
@@ -1280,7 +1270,6 @@ struct CustomerFold {
         frequencies = zeros(kernelFrequencyCap)
         monetaryBuckets = zeros(65_536)
         self.output = output
-        self.marked = marked
     }
 
     // `@_transparent`, not `@inline(__always)`: the grouped pass's customer loop is past the inliner's size limit
@@ -1291,8 +1280,6 @@ struct CustomerFold {
     @_transparent
     mutating func add(_ state: KernelCustomer, customer: Int, extra: UnsafePointer<UInt64>, lastDay: Int) {
         flagCounts[Int(state.flags & 0x7F)] += 1
-        // Irregular customers (with or without purchases) get their exact split in a rescan.
-        if let marked, state.flags & KernelFlags.irregular != 0 { marked[customer / 64] |= 1 << UInt64(customer % 64) }
         guard state.firstKey != 0 else { return }
         firstPurchases += Int(state.firstCount)
         firstAmount += state.firstAmount
@@ -1384,10 +1371,10 @@ struct CustomerFold {
 private func scanCustomers(
     _ states: UnsafeMutablePointer<KernelCustomer>, customers range: Range<Int>,
     extraBits: UnsafeMutablePointer<UInt64>, bounds: KernelBounds, map: UnsafeMapper, localDays: Int,
-    output: PurchaserColumns, marked: UnsafeMutablePointer<UInt64>
+    output: PurchaserColumns
 ) -> CustomerPass {
     let extraWords = Swift.max(bounds.words - 1, 0)
-    var fold = CustomerFold(bounds: bounds, map: map, localDays: localDays, output: output, marked: marked)
+    var fold = CustomerFold(bounds: bounds, map: map, localDays: localDays, output: output)
     for customer in range {
         let state = states[customer]
         let lastDay = state.lastKey != 0 ? localDayIndex(state.lastKey + bounds.lastBias, map) : 0

@@ -68,6 +68,43 @@ struct ReportKernelTests {
         }
     }
 
+    /// Refunds met before their customer's first purchase period (in row order) are kept aside by the row pass and
+    /// placed once every first period is final (``KernelEarlyRefund``): in the final first period they are new
+    /// revenue, before it (or without purchases) left out, after it returning revenue. Figures worked by hand.
+    @Test func refundsBeforeTheFirstPurchasePeriodInRowOrder() throws {
+        // (customer, month of 2024, amount) in row order.
+        let rows: [(String, Int, Int64)] = [
+            ("a", 3, -500), ("a", 4, 1_000), ("a", 3, 2_000),  // first moves to March: the refund is new revenue
+            ("b", 2, -300), ("b", 4, 1_000), ("b", 3, 700),  // first March: the February refund is left out
+            ("c", 3, -200), ("c", 4, 400), ("c", 1, 600),  // first January: the March refund is returning
+            ("d", 2, -100), ("d", 3, -50),  // refunds only: left out
+            ("e", 3, 900), ("e", 3, -100), ("e", 2, 400),  // a refund in the first period, then an earlier purchase
+            ("f", 4, -10), ("f", 4, -20), ("f", 4, 300),  // two refunds before the first purchase, same month
+            ("g", 1, 100), ("g", 2, 100),
+        ]
+        var ledger = OrderLedger()
+        for (index, (customer, month, amount)) in rows.enumerated() {
+            let day = try #require(CivilDate(year: 2024, month: month, day: 15)).daysSince1970
+            try ledger.append(
+                Order(
+                    id: "o\(index)", customerID: customer,
+                    timestamp: Timestamp(secondsSince1970: day * 86_400 + 43_200 + Int64(index)), amount: amount))
+        }
+        let report = try RetentionReport(ledger, options: .init(refunds: .net))
+        let split = report.revenueByPeriod.map { [$0.period, $0.newCustomerRevenue, $0.returningCustomerRevenue] }
+        #expect(
+            split == [
+                ["2024-01", "7.00", "0.00"], ["2024-02", "4.00", "1.00"], ["2024-03", "22.00", "6.00"],
+                ["2024-04", "2.70", "24.00"],
+            ])
+        for zone in ["UTC", "Europe/Berlin"] {
+            let calendar = try #require(PeriodCalendar(identifier: zone))
+            for refunds in RefundPolicy.allCases {
+                try Self.expectFusedEqualsReference(ledger, .init(calendar: calendar, refunds: refunds))
+            }
+        }
+    }
+
     /// The kernel's period of an instant (``relativePeriod(_:_:)``: a per-UTC-day table of the periods before and
     /// after the day's one change) equals the period of the calendar's local day, for every minute of every UTC
     /// day on which the offset changes and four instants of every other day, 2000-2030, in zones with unusual
