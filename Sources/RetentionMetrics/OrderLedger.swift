@@ -118,8 +118,7 @@ public struct OrderLedger: Sendable {
 
     /// Earliest and latest order instants; `nil` when empty.
     public var timestampRange: ClosedRange<Int64>? {
-        guard let low = timestampColumn.min(), let high = timestampColumn.max() else { return nil }
-        return low...high
+        timestampColumn.withUnsafeBufferPointer { $0.isEmpty ? nil : instantRange($0) }
     }
 
     /// What an append did.

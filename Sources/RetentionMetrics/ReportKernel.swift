@@ -599,8 +599,25 @@ struct KernelTotals {
     }
 }
 
-/// Earliest and latest of a non-empty column.
+/// Earliest and latest of a non-empty column; two workers from 2^20 values on (the pass is bound by reading
+/// memory, and two cores read faster than one: 10^7 instants, 80 MB, about 4 ms alone).
 func instantRange(_ values: UnsafeBufferPointer<Int64>) -> ClosedRange<Int64> {
+    guard values.count >= 1 << 20 else { return sequentialRange(values) }
+    let (count, half) = (values.count, values.count / 2)
+    let input = SharedPointer(base: UnsafeMutablePointer(mutating: values.baseAddress!))
+    var halves = [ClosedRange<Int64>](repeating: 0...0, count: 2)
+    halves.withUnsafeMutableBufferPointer { buffer in
+        let out = SharedPointer(base: buffer.baseAddress!)
+        DispatchQueue.concurrentPerform(iterations: 2) { worker in
+            let start = worker == 0 ? 0 : half
+            out.base[worker] = sequentialRange(
+                UnsafeBufferPointer(start: input.base + start, count: (worker == 0 ? half : count) - start))
+        }
+    }
+    return Swift.min(halves[0].lowerBound, halves[1].lowerBound)...Swift.max(halves[0].upperBound, halves[1].upperBound)
+}
+
+private func sequentialRange(_ values: UnsafeBufferPointer<Int64>) -> ClosedRange<Int64> {
     var low = Int64.max
     var high = Int64.min
     for value in values {

@@ -68,6 +68,22 @@ struct ReportKernelTests {
         }
     }
 
+    /// The instant range of a column from 2^20 values on is found by two workers, one per half: the extremes in
+    /// either half, at the halves' edges, and a column of one repeated value.
+    @Test func instantRangeOfLargeColumns() {
+        let count = (1 << 20) + 3
+        var values = (0..<count).map { Int64($0 % 1_000) * 86_400 + 1_700_000_000 }
+        for (low, high) in [(count - 1, 0), (0, count - 1), (count / 2, count / 2 - 1), (count / 2 - 1, count / 2)] {
+            var column = values
+            column[low] = -5
+            column[high] = 4_000_000_000
+            #expect(column.withUnsafeBufferPointer { instantRange($0) } == -5...4_000_000_000)
+        }
+        values = [Int64](repeating: 42, count: count)
+        #expect(values.withUnsafeBufferPointer { instantRange($0) } == 42...42)
+        #expect([Int64(7), 3, 9].withUnsafeBufferPointer { instantRange($0) } == 3...9)
+    }
+
     /// Refunds met before their customer's first purchase period (in row order) are kept aside by the row pass and
     /// placed once every first period is final (``KernelEarlyRefund``): in the final first period they are new
     /// revenue, before it (or without purchases) left out, after it returning revenue. Figures worked by hand.
