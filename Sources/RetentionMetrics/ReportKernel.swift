@@ -814,7 +814,12 @@ func applyEarlyRefunds(
     _ refunds: [KernelEarlyRefund], states: UnsafeMutablePointer<KernelCustomer>, periodCount: Int,
     excluded: inout [Int64]
 ) {
-    for refund in refunds {
+    // The state 16 refunds ahead is requested now: the refunds' customers are in random order, and a ledger whose
+    // refunds often come before their customers' purchases in row order keeps many aside (10^7 shuffled orders,
+    // 30% refunds: report 256-260 ms with this, 261-266 ms without, 358-424 ms with the former second row pass).
+    let ahead = 16
+    for (index, refund) in refunds.enumerated() {
+        if index + ahead < refunds.count { retention_prefetch_for_write(states + Int(refunds[index + ahead].customer)) }
         let state = states + Int(refund.customer)
         // A customer without purchases has key 0: `first` is past every period.
         let first = periodCount - Int(state.pointee.firstPeriodKey)
