@@ -120,7 +120,7 @@ package final class BTYDSummaryFold: RowFold, @unchecked Sendable {
         /// its slots): appended in order, sorted and counted at the end, where a set would take a cache miss per
         /// row.
         var log = PairLog()
-        var refunds: [ReportFold.DeferredRefund] = []
+        var refunds: [KernelEarlyRefund] = []
         var gaveUp = false
     }
 
@@ -223,7 +223,7 @@ package final class BTYDSummaryFold: RowFold, @unchecked Sendable {
                 guard amount >= 0 else {
                     if net {
                         part.pointee.refunds.append(
-                            ReportFold.DeferredRefund(amount: amount, key: keyValue, period: Int32(period)))
+                            KernelEarlyRefund(customer: keyValue, period: Int32(period), amount: amount))
                     }
                     continue
                 }
@@ -303,7 +303,7 @@ package final class BTYDSummaryFold: RowFold, @unchecked Sendable {
         // repeat money; before the first purchase (or without one) they are ignored.
         for part in parts {
             for refund in part.refunds {
-                let state = states + Int(refund.key)
+                let state = states + Int(refund.customer)
                 let first = Int(state.pointee.first) - 1
                 guard first >= 0 else { continue }
                 let period = Int(refund.period)

@@ -133,18 +133,23 @@ public struct OrderLedger: Sendable {
     @discardableResult
     public mutating func append(_ order: Order) throws -> AppendOutcome {
         if let currency, currency != order.currency {
-            throw LedgerError(.mixedCurrency, orderID: order.id, "order \(order.id) is in \(order.currency.code) but the ledger is in \(currency.code)")
+            throw LedgerError(
+                .mixedCurrency, orderID: order.id,
+                "order \(order.id) is in \(order.currency.code) but the ledger is in \(currency.code)")
         }
         if let row = orderIDs.row(of: order.id) {
             if self[row] == order {
                 duplicatesIgnored += 1
                 return .duplicateIgnored
             }
-            throw LedgerError(.conflictingDuplicate, orderID: order.id, "order id \(order.id) appears twice with different content")
+            throw LedgerError(
+                .conflictingDuplicate, orderID: order.id, "order id \(order.id) appears twice with different content")
         }
         let (total, overflow) = absoluteTotal.addingReportingOverflow(Int64(clamping: order.amount.magnitude))
         if overflow || order.amount == .min {
-            throw LedgerError(.amountOverflow, orderID: order.id, "order \(order.id): the ledger's total amount would overflow Int64 minor units")
+            throw LedgerError(
+                .amountOverflow, orderID: order.id,
+                "order \(order.id): the ledger's total amount would overflow Int64 minor units")
         }
         absoluteTotal = total
         currency = order.currency

@@ -35,7 +35,8 @@ package protocol RowFold: AnyObject, Sendable {
 ///
 /// Refunds under `.net` that are eligible (before the cutoff) are kept aside, 16 bytes each, and applied after the
 /// last batch: a refund's place in the revenue series depends on its customer's first purchase period, which is
-/// only final then. (The ledger kernel re-reads such customers' rows instead.)
+/// only final then (``applyEarlyRefunds(_:states:periodCount:excluded:)``, as the ledger kernel applies the refunds
+/// it meets before a first purchase period).
 ///
 /// Thread safety: `fold(worker:...)` may run concurrently for *different* workers (each writes only the states of
 /// its own customers, `key % workers == worker`, and its own totals); everything else is called from one thread.
@@ -76,15 +77,9 @@ package final class ReportFold: RowFold, @unchecked Sendable {
         var maxInstant = Int64.min
         var minKey = Int.max
         var maxKey = -1
-        /// Eligible `.net` refunds, applied after the last batch.
-        var refunds: [DeferredRefund] = []
+        /// Eligible `.net` refunds (by customer key), applied after the last batch.
+        var refunds: [KernelEarlyRefund] = []
         var gaveUp = false
-    }
-
-    struct DeferredRefund {
-        var amount: Int64
-        var key: Int32
-        var period: Int32
     }
 
     /// A fold for customer keys `0...keyLimit` whose first row has instant `around`; `nil` when the options
@@ -264,7 +259,8 @@ package final class ReportFold: RowFold, @unchecked Sendable {
                         if beforeCutoff { state.pointee.rfmAmount += amount }
                         if inWindow { windowRevenue += amount }
                         if eligible {
-                            refunds.append(DeferredRefund(amount: amount, key: keyValue, period: Int32(period)))
+                            refunds.append(
+                                KernelEarlyRefund(customer: keyValue, period: Int32(period), amount: amount))
                         }
                     }
                 }
@@ -311,17 +307,8 @@ package final class ReportFold: RowFold, @unchecked Sendable {
         // customer's new revenue, before it (or without purchases) they are left out of the series.
         var excluded = [Int64](repeating: 0, count: provisionalCount)
         for part in parts {
-            for refund in part.refunds {
-                let state = states + Int(refund.key)
-                let key = state.pointee.firstPeriodKey
-                let first = key == 0 ? Int.max : Int(ReportFold.periodBias - key)
-                let period = Int(refund.period)
-                if period == first {
-                    state.pointee.firstPeriodAmount += refund.amount
-                } else if period < first {
-                    excluded[period] += refund.amount
-                }
-            }
+            applyEarlyRefunds(
+                part.refunds, states: states, periodCount: Int(ReportFold.periodBias), excluded: &excluded)
         }
         for provisional in 0..<provisionalCount {
             var eligible: Int64 = 0

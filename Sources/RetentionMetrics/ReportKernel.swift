@@ -108,14 +108,14 @@ struct PeriodMapper {
         // Without a uniform offset, each day's periods (see ``relativePeriod(_:_:)``); unused otherwise.
         let dayPeriods =
             uniformOffset != nil
-            ? [DayPeriods](repeating: DayPeriods(change: .max, before: 0, after: 0), count: days)
+            ? nil
             : Self.periodsByUTCDay(
                 utcBase: firstDay, localBase: localBase, before: before, transition: switchAt, after: after,
                 periodOfLocal: periods)
         self.days = (0..<days).map { day in
             ZoneDay(
                 offsets: DayOffsets(transition: switchAt[day], before: before[day], after: after[day]),
-                periods: dayPeriods[day])
+                periods: dayPeriods?[day] ?? DayPeriods(change: .max, before: 0, after: 0))
         }
     }
 
@@ -789,7 +789,8 @@ func kernelRecord(
 
 /// An eligible refund (under `.net`, before the cutoff) that the row pass over a ledger's columns met in a period
 /// before its customer's first purchase period so far, kept aside until every first purchase period is final
-/// (``applyEarlyRefunds(_:states:periodCount:excluded:)``).
+/// (``applyEarlyRefunds(_:states:periodCount:excluded:)``). The one-pass folds keep every eligible refund aside
+/// this way (`customer` is then the customer's key).
 ///
 /// Its place in the revenue series depends on the customer's final first purchase period: in it, it is the
 /// customer's new revenue; before it (or when the customer has no purchase), it is left out of the series; after
@@ -809,7 +810,10 @@ struct KernelEarlyRefund {
 /// Exact: a refund is kept aside when its period is before the customer's first purchase period at that row; first
 /// periods only move earlier, so every refund before the final first period was kept aside, and one in the final
 /// first period that was not kept aside was added to the first-period amount with no earlier purchase after it
-/// (which would have reset that amount).
+/// (which would have reset that amount). (A fold that keeps every refund aside added none of them.)
+///
+/// - Parameter periodCount: The period keys' bias (`firstPeriodKey = periodCount - period`): a customer without
+///   purchases (key 0) then has its first period past every period.
 func applyEarlyRefunds(
     _ refunds: [KernelEarlyRefund], states: UnsafeMutablePointer<KernelCustomer>, periodCount: Int,
     excluded: inout [Int64]
