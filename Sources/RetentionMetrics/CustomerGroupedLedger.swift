@@ -254,7 +254,7 @@ private func foldCustomers<Periods: PeriodLookup>(
                 &state, instant: instant, amount: amounts[row], period: periods.period(of: instant), bounds: bounds,
                 extra: extra, eligibleAmounts: eligible, sums: &sums)
         }
-        let lastDay = state.lastKey != 0 ? localDayIndex(state.lastKey + bounds.lastBias, map) : 0
+        let lastDay = state.lastKey != 0 ? periods.localDay(of: state.lastKey + bounds.lastBias) : 0
         fold.add(state, customer: customer, extra: extra, lastDay: lastDay)
         if state.flags & KernelFlags.irregular != 0 {
             splitIrregular(
@@ -289,6 +289,8 @@ private func splitIrregular(
 /// compiled for one kind of zone.
 protocol PeriodLookup {
     func period(of instant: Int64) -> Int
+    /// ``localDayIndex(_:_:)``.
+    func localDay(of instant: Int64) -> Int
 }
 
 /// ``relativePeriod(_:_:)`` for a mapper with a uniform offset: the local day's period.
@@ -304,8 +306,11 @@ struct UniformPeriods: PeriodLookup {
 
     @inline(__always)
     func period(of instant: Int64) -> Int {
-        Int(periodOfLocal[Int(UInt64(bitPattern: instant &- origin) / 86_400)])
+        Int(periodOfLocal[localDay(of: instant)])
     }
+
+    @inline(__always)
+    func localDay(of instant: Int64) -> Int { Int(UInt64(bitPattern: instant &- origin) / 86_400) }
 }
 
 /// ``relativePeriod(_:_:)`` for a mapper without a uniform offset.
@@ -319,4 +324,7 @@ struct ZonedPeriods: PeriodLookup {
 
     @inline(__always)
     func period(of instant: Int64) -> Int { zonedPeriod(instant, map) }
+
+    @inline(__always)
+    func localDay(of instant: Int64) -> Int { zonedLocalDay(instant, map) }
 }

@@ -42,13 +42,19 @@ struct OrderColumns {
     var count: Int { timestamps.count }
 }
 
-/// Maps instants in a bounded range to local period indices relative to a base, with two table lookups: a
-/// per-UTC-day ``ZoneDay`` (its offsets before and after its transition instant, and its periods) and a per-local-day
-/// period. When one offset holds over the whole range (``uniformOffset``) the first look-up is skipped.
+/// Maps instants in a bounded range to local period indices relative to a base. Per UTC day of its tables it
+/// keeps the day's offsets (``DayOffsets``) and two ``DayWord``s: the local day and the period of the day's
+/// instants, each as "the value before the day's one change, the change's second and the step", so that a row's
+/// period is one division and one look-up in a table of 8 bytes a day. When one offset holds over the whole range
+/// (``uniformOffset``) the local day needs no look-up at all.
 struct PeriodMapper {
     let utcBase: Int64
-    /// Per UTC day from `utcBase`: its offsets and, without a uniform offset, its periods.
-    let days: [ZoneDay]
+    /// Per UTC day from `utcBase`: its offsets before and after its transition.
+    let days: [DayOffsets]
+    /// Per UTC day from `utcBase`: the local day (relative to `localBase`) of its instants, as a ``DayWord``.
+    let localDayWords: [UInt64]
+    /// Per UTC day from `utcBase`: the period (relative to `periodBase`) of its instants, as a ``DayWord``.
+    let periodWords: [UInt64]
     let localBase: Int64
     /// Period index (relative to `periodBase`) of local day `localBase + i`.
     let periodOfLocal: [Int32]
@@ -63,23 +69,16 @@ struct PeriodMapper {
         let firstDay = floorDiv(range.lowerBound, 86_400) - 1
         let lastDay = floorDiv(range.upperBound, 86_400) + 1
         guard lastDay - firstDay < 400_000 else { return nil }
-        var before: [Int32] = []
-        var switchAt: [Int64] = []
-        var after: [Int32] = []
-        let days = Int(lastDay - firstDay + 1)
-        before.reserveCapacity(days)
-        switchAt.reserveCapacity(days)
-        after.reserveCapacity(days)
+        var days: [DayOffsets] = []
+        days.reserveCapacity(Int(lastDay - firstDay + 1))
         for day in firstDay...lastDay {
             let start = day * 86_400
             let low = calendar.utcOffset(at: start)
             let high = calendar.utcOffset(at: start + 86_399)
             let middle = calendar.utcOffset(at: start + 43_200)
             guard middle == low || middle == high else { return nil }
-            before.append(Int32(low))
-            after.append(Int32(high))
             if low == high {
-                switchAt.append(.max)
+                days.append(DayOffsets(transition: .max, before: Int32(low), after: Int32(high)))
                 continue
             }
             // The first instant of the day at which the later offset is in force.
@@ -91,51 +90,39 @@ struct PeriodMapper {
             }
             // One change per day: everything before it has the earlier offset.
             guard calendar.utcOffset(at: lower - 1) == low else { return nil }
-            switchAt.append(lower)
+            days.append(DayOffsets(transition: lower, before: Int32(low), after: Int32(high)))
         }
         utcBase = firstDay
-        let first = before[0]
-        uniformOffset = before.allSatisfy { $0 == first } && after.allSatisfy { $0 == first } ? first : nil
+        self.days = days
+        let first = days[0].before
+        uniformOffset = days.allSatisfy { $0.before == first && $0.after == first } ? first : nil
         // Offsets lie within +-26 hours: local days within two days of the UTC day.
         localBase = firstDay - 2
         periodBase = Period.index(unit: unit, daysSince1970: localBase)
         var periods: [Int32] = []
-        periods.reserveCapacity(days + 4)
+        periods.reserveCapacity(days.count + 4)
         for local in localBase...(lastDay + 2) {
             periods.append(Int32(Period.index(unit: unit, daysSince1970: local) - periodBase))
         }
         periodOfLocal = periods
-        // Without a uniform offset, each day's periods (see ``relativePeriod(_:_:)``); unused otherwise.
-        let dayPeriods =
-            uniformOffset != nil
-            ? nil
-            : Self.periodsByUTCDay(
-                utcBase: firstDay, localBase: localBase, before: before, transition: switchAt, after: after,
-                periodOfLocal: periods)
-        self.days = (0..<days).map { day in
-            ZoneDay(
-                offsets: DayOffsets(transition: switchAt[day], before: before[day], after: after[day]),
-                periods: dayPeriods?[day] ?? DayPeriods(change: .max, before: 0, after: 0))
-        }
+        localDayWords = Self.dayWords(utcBase: firstDay, localBase: localBase, days: days) { Int32($0) }
+        periodWords = Self.dayWords(utcBase: firstDay, localBase: localBase, days: days) { periods[$0] }
     }
 
     var periodCount: Int { Int(periodOfLocal.last!) + 1 }
 
-    /// Per UTC day of the tables (when the offset is not uniform): the period of its instants as one comparison.
-    /// Within a UTC day the period can only change at the offset's transition or at a local midnight under either
-    /// offset, so it is evaluated (exactly as ``localDayIndex(_:_:)`` and ``periodOfLocal`` give it) at the day's
-    /// start and at each of those points; a day whose period changes at most once gets `(change, before, after)`,
-    /// any other `change == .min` (the row then takes the two look-ups).
-    static func periodsByUTCDay(
-        utcBase: Int64, localBase: Int64, before: [Int32], transition: [Int64], after: [Int32], periodOfLocal: [Int32]
-    ) -> [DayPeriods] {
-        var table: [DayPeriods] = []
-        table.reserveCapacity(before.count)
-        for index in before.indices {
+    /// Per UTC day of the tables: `value` of the local day (its index from `localBase`) of the day's instants, as
+    /// a ``DayWord``. Within a UTC day the local day, and so any value of it, can only change at the offset's
+    /// transition or at a local midnight under either offset, so it is evaluated (exactly as the offsets give it)
+    /// at the day's start and at each of those points; a day whose value changes more than once, or by a step
+    /// beyond ``DayWord``'s range, gets ``DayWord/twoChanges``.
+    static func dayWords(utcBase: Int64, localBase: Int64, days: [DayOffsets], value: (Int) -> Int32) -> [UInt64] {
+        days.indices.map { index in
+            let day = days[index]
             let start = (utcBase + Int64(index)) * 86_400
-            func period(_ instant: Int64) -> Int32 {
-                let offset = Int64(instant < transition[index] ? before[index] : after[index])
-                return periodOfLocal[Int(floorDiv(instant + offset, 86_400) - localBase)]
+            func valueAt(_ instant: Int64) -> Int32 {
+                let offset = Int64(instant < day.transition ? day.before : day.after)
+                return value(Int(floorDiv(instant + offset, 86_400) - localBase))
             }
             // The candidate points, ascending (`.max` for none): the transition and the first local midnight
             // under each offset after the day's start, when inside the day.
@@ -144,38 +131,25 @@ struct PeriodMapper {
             func midnight(_ offset: Int32) -> Int64 {
                 inside((floorDiv(start + Int64(offset), 86_400) + 1) * 86_400 - Int64(offset))
             }
-            var (p0, p1, p2) = (inside(transition[index]), midnight(before[index]), midnight(after[index]))
+            var (p0, p1, p2) = (inside(day.transition), midnight(day.before), midnight(day.after))
             if p0 > p1 { (p0, p1) = (p1, p0) }
             if p1 > p2 { (p1, p2) = (p2, p1) }
             if p0 > p1 { (p0, p1) = (p1, p0) }
-            let first = period(start)
-            var current = first
-            var changes = 0
-            var change = DayPeriods(change: .max, before: first, after: first)
+            let first = valueAt(start)
+            var (current, changes, change) = (first, 0, end)
             func visit(_ point: Int64) {
-                guard point != .max, period(point) != current else { return }
-                current = period(point)
+                guard point != .max, valueAt(point) != current else { return }
+                current = valueAt(point)
                 changes += 1
-                change = DayPeriods(change: point, before: first, after: current)
+                change = point
             }
             visit(p0)
             visit(p1)
             visit(p2)
-            table.append(changes <= 1 ? change : DayPeriods(change: .min, before: 0, after: 0))
+            guard changes <= 1, let step = Int8(exactly: Int(current) - Int(first)) else { return DayWord.twoChanges }
+            return DayWord.pack(first, step: step, second: Int(change - start))
         }
-        return table
     }
-}
-
-/// A UTC day of a ``PeriodMapper``'s table: its offsets (for its instants' local days, ``localDayIndex(_:_:)``) and
-/// its periods (``relativePeriod(_:_:)``), side by side. A local day is then one load, a comparison and a select
-/// (the offsets in tables of their own made the select pick a table, then load from it), and the customer loop's
-/// last local day usually finds the entry its last row's period just loaded. Europe/Berlin, grouped report of
-/// the 10^7-order fixture: 102-106 ms with three offset tables and a period table, 99-102 ms with this one
-/// (`Documentation/Performance.md`, tenth session).
-struct ZoneDay {
-    var offsets: DayOffsets
-    var periods: DayPeriods
 }
 
 /// A UTC day's offsets: `before` for its instants before `transition`, `after` from it on (`transition == .max`
@@ -186,12 +160,28 @@ struct DayOffsets {
     var after: Int32
 }
 
-/// A UTC day's periods: `before` for its instants before `change`, `after` from it on; `change == .min` when the
-/// period changes more than once in the day.
-struct DayPeriods {
-    var change: Int64
-    var before: Int32
-    var after: Int32
+/// A value of a UTC day's instants (their local day, their period) in 8 bytes: bits 0-31 hold the value before
+/// the day's one change, bits 32-49 the change's second of the day (86,400 on a day without one), bits 56-63 the
+/// signed step to the value from the change on. One load and a select, with no second load that depends on the
+/// first: the mapper's table was 32 bytes a day (offsets, then periods picked by a comparison), outgrew the
+/// first-level cache, and chained two loads per row. Europe/Berlin, grouped report of the 10^7-order fixture:
+/// 94-99 ms with that table, 83-86 ms with these words (`Documentation/Performance.md`, eleventh session).
+enum DayWord {
+    /// A day whose value changes twice (a fall-back across local midnight) or by more than an `Int8`: its
+    /// instants take the offsets.
+    static let twoChanges = UInt64.max
+
+    static func pack(_ before: Int32, step: Int8, second: Int) -> UInt64 {
+        precondition((1...86_400).contains(second), "a change inside the day, or none")
+        return UInt64(UInt32(bitPattern: before)) | UInt64(second) << 32 | UInt64(UInt8(bitPattern: step)) << 56
+    }
+
+    /// The value at `second` of the day (`0..<86_400`) of a word other than ``twoChanges``.
+    @inline(__always)
+    static func value(_ word: UInt64, second: UInt64) -> Int {
+        let step = Int(Int64(bitPattern: word) >> 56)
+        return Int(Int32(truncatingIfNeeded: word)) &+ (second >= (word >> 32) & 0x3_FFFF ? step : 0)
+    }
 }
 
 /// One customer's running state in the kernel: 64 bytes, one cache line. Every field starts at zero, so the
@@ -628,8 +618,8 @@ private func sequentialRange(_ values: UnsafeBufferPointer<Int64>) -> ClosedRang
 }
 
 /// The period of `instant` relative to the mapper's base. With a uniform offset, the period of its local day;
-/// otherwise one look-up in the UTC day's ``DayPeriods`` and a comparison (one multiplication and one dependent
-/// load, as with a uniform offset), or, on the rare day whose period changes twice, the period of its local day.
+/// otherwise the UTC day's period ``DayWord`` (one multiplication and one load, as with a uniform offset), or, on
+/// the rare day whose period changes twice, the period of its local day.
 @inline(__always)
 func relativePeriod(_ instant: Int64, _ mapper: UnsafeMapper) -> Int {
     mapper.uniform ? Int(mapper.periodOfLocal[localDayIndex(instant, mapper)]) : zonedPeriod(instant, mapper)
@@ -638,9 +628,11 @@ func relativePeriod(_ instant: Int64, _ mapper: UnsafeMapper) -> Int {
 /// ``relativePeriod(_:_:)`` for a mapper without a uniform offset.
 @inline(__always)
 func zonedPeriod(_ instant: Int64, _ mapper: UnsafeMapper) -> Int {
-    let periods = mapper.days[Int(UInt64(bitPattern: instant &- mapper.utcOrigin) / 86_400)].periods
-    guard periods.change != .min else { return Int(mapper.periodOfLocal[localDayIndex(instant, mapper)]) }
-    return Int(instant < periods.change ? periods.before : periods.after)
+    let offset = UInt64(bitPattern: instant &- mapper.utcOrigin)
+    let day = offset / 86_400
+    let word = mapper.periodWords[Int(day)]
+    guard word != DayWord.twoChanges else { return Int(mapper.periodOfLocal[localDayIndex(instant, mapper)]) }
+    return DayWord.value(word, second: offset &- day &* 86_400)
 }
 
 /// The local day of `instant` (``PeriodCalendar/localDayNumber(of:)``) minus the mapper's `localBase`.
@@ -650,7 +642,24 @@ func localDayIndex(_ instant: Int64, _ mapper: UnsafeMapper) -> Int {
     // earliest UTC day and two more before the earliest local day), so floor division is unsigned division.
     // One offset over the whole table (UTC, fixed-offset zones, a range without transitions): no table look-up.
     if mapper.uniform { return Int(UInt64(bitPattern: instant &- mapper.uniformOrigin) / 86_400) }
-    let day = mapper.days[Int(UInt64(bitPattern: instant &- mapper.utcOrigin) / 86_400)].offsets
+    return zonedLocalDay(instant, mapper)
+}
+
+/// ``localDayIndex(_:_:)`` for a mapper without a uniform offset: the UTC day's local-day ``DayWord``, or its
+/// offsets on a day whose local day changes twice.
+@inline(__always)
+func zonedLocalDay(_ instant: Int64, _ mapper: UnsafeMapper) -> Int {
+    let offset = UInt64(bitPattern: instant &- mapper.utcOrigin)
+    let day = offset / 86_400
+    let word = mapper.localDayWords[Int(day)]
+    guard word != DayWord.twoChanges else { return offsetLocalDayIndex(instant, mapper) }
+    return DayWord.value(word, second: offset &- day &* 86_400)
+}
+
+/// ``localDayIndex(_:_:)`` through the UTC day's offsets, for a day whose local day changes twice.
+@inline(never)
+func offsetLocalDayIndex(_ instant: Int64, _ mapper: UnsafeMapper) -> Int {
+    let day = mapper.days[Int(UInt64(bitPattern: instant &- mapper.utcOrigin) / 86_400)]
     let offset = Int64(instant < day.transition ? day.before : day.after)
     return Int(UInt64(bitPattern: instant &+ offset &- mapper.localOrigin) / 86_400)
 }
@@ -666,20 +675,27 @@ struct UnsafeMapper {
     let uniform: Bool
     /// `localOrigin - offset` when ``uniform``: the local day index is `(instant - uniformOrigin) / 86_400`.
     let uniformOrigin: Int64
-    let days: UnsafePointer<ZoneDay>
+    let days: UnsafePointer<DayOffsets>
+    let localDayWords: UnsafePointer<UInt64>
+    let periodWords: UnsafePointer<UInt64>
     let periodOfLocal: UnsafePointer<Int32>
 }
 
 extension PeriodMapper {
     func withUnsafeMapper<R>(_ body: (UnsafeMapper) -> R) -> R {
         days.withUnsafeBufferPointer { days in
-            periodOfLocal.withUnsafeBufferPointer { periods in
-                body(
-                    UnsafeMapper(
-                        utcBase: utcBase, localBase: localBase, utcOrigin: utcBase * 86_400,
-                        localOrigin: localBase * 86_400, uniform: uniformOffset != nil,
-                        uniformOrigin: localBase * 86_400 - Int64(uniformOffset ?? 0), days: days.baseAddress!,
-                        periodOfLocal: periods.baseAddress!))
+            localDayWords.withUnsafeBufferPointer { localDays in
+                periodWords.withUnsafeBufferPointer { dayPeriods in
+                    periodOfLocal.withUnsafeBufferPointer { periods in
+                        body(
+                            UnsafeMapper(
+                                utcBase: utcBase, localBase: localBase, utcOrigin: utcBase * 86_400,
+                                localOrigin: localBase * 86_400, uniform: uniformOffset != nil,
+                                uniformOrigin: localBase * 86_400 - Int64(uniformOffset ?? 0), days: days.baseAddress!,
+                                localDayWords: localDays.baseAddress!, periodWords: dayPeriods.baseAddress!,
+                                periodOfLocal: periods.baseAddress!))
+                    }
+                }
             }
         }
     }

@@ -121,11 +121,12 @@ struct ReportKernelTests {
         }
     }
 
-    /// The kernel's period of an instant (``relativePeriod(_:_:)``: a per-UTC-day table of the periods before and
-    /// after the day's one change) equals the period of the calendar's local day, for every minute of every UTC
-    /// day on which the offset changes and four instants of every other day, 2000-2030, in zones with unusual
-    /// changes: at local midnight, one minute after it (St. John's until 2011: a fall-back across midnight gives
-    /// days with two changes, which take the local-day path), by 30 minutes, by a whole day, negative DST.
+    /// The kernel's period and local day of an instant (``relativePeriod(_:_:)``, ``localDayIndex(_:_:)``: per-UTC-day
+    /// ``DayWord``s, the value before the day's one change and the step at it) equal the calendar's, for every
+    /// minute of every UTC day on which the offset changes and six instants of every other day (its edges, the
+    /// seconds either side of its local midnight), 2000-2030, in zones with unusual changes: at local midnight, one
+    /// minute after it (St. John's until 2011: a fall-back across midnight gives days with two changes, which take
+    /// the offsets), by 30 minutes, by a whole day, negative DST.
     @Test(arguments: [
         "America/St_Johns", "America/Havana", "America/Sao_Paulo", "America/Santiago", "Asia/Gaza", "Africa/Casablanca",
         "Australia/Lord_Howe", "Pacific/Apia", "Pacific/Chatham", "Europe/Dublin", "Antarctica/Troll", "Asia/Tehran",
@@ -137,52 +138,90 @@ struct ReportKernelTests {
         let last: Int64 = 22_280 * 86_400  // 2031-01-01
         var mismatches = 0
         var twoChangeDays = 0
+        var twoChangeLocalDays = 0
         for unit in [PeriodUnit.day, .month] {
             let mapper = try #require(PeriodMapper(range: first...last, unit: unit, calendar: calendar))
             if mapper.uniformOffset == nil {
-                twoChangeDays += mapper.days.filter { $0.periods.change == .min }.count
+                twoChangeDays += mapper.periodWords.filter { $0 == DayWord.twoChanges }.count
+                twoChangeLocalDays += mapper.localDayWords.filter { $0 == DayWord.twoChanges }.count
             }
             mapper.withUnsafeMapper { map in
                 for day in stride(from: first, to: last, by: 86_400) {
                     let changes = calendar.utcOffset(at: day) != calendar.utcOffset(at: day + 86_399)
+                    // A day without a change: its edges, and the seconds either side of its local midnight.
+                    let offset = Int64(calendar.utcOffset(at: day))
+                    let midnight = (floorDiv(day + offset, 86_400) + 1) * 86_400 - offset
                     let instants =
                         changes
                         ? Array(stride(from: day, to: day + 86_400, by: 60))
-                        : [day, day + 21_600, day + 43_200, day + 86_399]
+                        : [day, day + 21_600, day + 43_200, day + 86_399, midnight - 1, midnight]
                     for instant in instants {
-                        let expected = Period.index(unit: unit, daysSince1970: calendar.localDayNumber(of: instant))
+                        let local = calendar.localDayNumber(of: instant)
+                        let expected = Period.index(unit: unit, daysSince1970: local)
                         if Int64(relativePeriod(instant, map)) + mapper.periodBase != expected { mismatches += 1 }
+                        if Int64(localDayIndex(instant, map)) + map.localBase != local { mismatches += 1 }
                     }
                 }
             }
         }
         #expect(mismatches == 0)
-        if zone == "America/St_Johns" { #expect(twoChangeDays > 0) }
+        if zone == "America/St_Johns" {
+            #expect(twoChangeDays > 0)
+            #expect(twoChangeLocalDays > 0)
+        }
     }
 
-    /// The day table on made-up offsets that no zone in the tests has: a jump from -0:30 to +1:00 at 00:15 UTC
-    /// crosses local midnight away from any midnight (the period changes at the transition itself), and a
-    /// fall-back across midnight gives a day with three changes (its rows take the local-day path).
-    @Test func periodTableOnMadeUpTransitions() {
+    /// The day words on made-up offsets that no zone in the tests has: a jump from -0:30 to +1:00 at 00:15 UTC
+    /// crosses local midnight away from any midnight (the period changes at the transition itself), a fall-back
+    /// across midnight gives a day with two changes (its rows take the offsets), and a jump of two local days (a
+    /// skipped day, as Apia's) is one change with a step of 2.
+    @Test func dayWordsOnMadeUpTransitions() {
         let start: Int64 = 10 * 86_400
+        /// (value before, second of the change, step) of a word other than `twoChanges`.
+        func fields(_ word: UInt64) -> (Int32, Int, Int) {
+            (Int32(truncatingIfNeeded: word), Int((word >> 32) & 0x3_FFFF), Int(Int64(bitPattern: word) >> 56))
+        }
         // Periods of local days 8, 9, ...: a period starts on local day 10 (index 2) and lasts.
-        let jump = PeriodMapper.periodsByUTCDay(
-            utcBase: 10, localBase: 8, before: [-1_800], transition: [start + 900], after: [3_600],
-            periodOfLocal: [0, 0, 1, 1, 1, 1, 1, 1])
+        let jump = PeriodMapper.dayWords(
+            utcBase: 10, localBase: 8, days: [DayOffsets(transition: start + 900, before: -1_800, after: 3_600)]
+        ) { [0, 0, 1, 1, 1, 1, 1, 1][$0] }
         #expect(jump.count == 1)
-        #expect(jump[0].change == start + 900 && jump[0].before == 0 && jump[0].after == 1)
-        // Local day i (from local day 8) is period i.
-        let periods = (0..<8).map { Int32($0) }
+        #expect(fields(jump[0]) == (0, 900, 1))
+        #expect(DayWord.value(jump[0], second: 899) == 0 && DayWord.value(jump[0], second: 900) == 1)
+        // Local day i (from local day 8) is value i.
+        let localDay: (Int) -> Int32 = { Int32($0) }
         // +1:00 until 00:30 UTC (local 01:30), then -1:00 (local 23:30 the day before): the local day goes back at
         // 00:30 and forward again at 01:00 UTC (-1:00's midnight), two changes in the day.
-        let back = PeriodMapper.periodsByUTCDay(
-            utcBase: 10, localBase: 8, before: [3_600], transition: [start + 1_800], after: [-3_600],
-            periodOfLocal: periods)
-        #expect(back[0].change == .min)
+        let back = PeriodMapper.dayWords(
+            utcBase: 10, localBase: 8, days: [DayOffsets(transition: start + 1_800, before: 3_600, after: -3_600)],
+            value: localDay)
+        #expect(back == [DayWord.twoChanges])
         // No change: +2:00 all day has its local midnight at 22:00 UTC.
-        let plain = PeriodMapper.periodsByUTCDay(
-            utcBase: 10, localBase: 8, before: [7_200], transition: [.max], after: [7_200], periodOfLocal: periods)
-        #expect(plain[0].change == start + 79_200 && plain[0].before == 2 && plain[0].after == 3)
+        let plain = PeriodMapper.dayWords(
+            utcBase: 10, localBase: 8, days: [DayOffsets(transition: .max, before: 7_200, after: 7_200)],
+            value: localDay)
+        #expect(fields(plain[0]) == (2, 79_200, 1))
+        // -10:00 until 10:00 UTC (local 00:00), then +14:00 (local 00:00 two days on): one change, a step of 2.
+        let skip = PeriodMapper.dayWords(
+            utcBase: 10, localBase: 8, days: [DayOffsets(transition: start + 36_000, before: -36_000, after: 50_400)],
+            value: localDay)
+        #expect(fields(skip[0]) == (1, 36_000, 2))
+        #expect(DayWord.value(skip[0], second: 35_999) == 1 && DayWord.value(skip[0], second: 36_000) == 3)
+        // A fall-back late in the day: +1:00 to -1:00 at 23:30 UTC (local 00:30 the next day, then 22:30 the same
+        // day again), a change at +1:00's midnight and one back: two changes.
+        let fallBack = PeriodMapper.dayWords(
+            utcBase: 10, localBase: 8, days: [DayOffsets(transition: start + 84_600, before: 3_600, after: -3_600)],
+            value: localDay)
+        #expect(fallBack == [DayWord.twoChanges])
+        // A step back as the words hold it (no zone within +-24:00 makes one alone in a UTC day): the sign is kept.
+        let down = DayWord.pack(-7, step: -1, second: 100)
+        #expect(fields(down) == (-7, 100, -1))
+        #expect(DayWord.value(down, second: 99) == -7 && DayWord.value(down, second: 100) == -8)
+        // A constant value: no change (second 86,400, never reached).
+        let constant = PeriodMapper.dayWords(
+            utcBase: 10, localBase: 8, days: [DayOffsets(transition: .max, before: 0, after: 0)], value: { _ in 5 })
+        #expect(fields(constant[0]) == (5, 86_400, 0))
+        #expect(DayWord.value(constant[0], second: 86_399) == 5)
     }
 
     @Test(arguments: zones)
@@ -355,7 +394,7 @@ struct ReportKernelTests {
                 while instant <= range.upperBound {
                     let expected = calendar.period(unit, of: Timestamp(secondsSince1970: instant)).index
                     let day = Int(floorDiv(instant, 86_400) - map.utcBase)
-                    let offsets = map.days[day].offsets
+                    let offsets = map.days[day]
                     let offset = Int64(instant < offsets.transition ? offsets.before : offsets.after)
                     let local = Int(floorDiv(instant + offset, 86_400) - map.localBase)
                     #expect(Int64(map.periodOfLocal[local]) + mapper.periodBase == expected)
