@@ -12,13 +12,12 @@
 //
 // Prints, for five rounds, the three phases over fresh memory (states and partitioned rows) and all three again.
 #define _GNU_SOURCE
-#include <pthread.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <time.h>
+
+#include "floor.h"
 
 typedef struct { int64_t sum, last, count; } Touch;
 typedef struct { int32_t customer, pad; int64_t instant, amount; } Row;
@@ -32,12 +31,6 @@ static int stateBytes = 64, shift = 12, blocks;
 static long *counts[2], *cursors[2], *blockStart;
 
 typedef struct { int half; int64_t checksum; } Worker;
-
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + t.tv_nsec * 1e-9;
-}
 
 static void *count(void *argument) {
     Worker *worker = argument;
@@ -78,11 +71,7 @@ static void *update(void *argument) {
     return NULL;
 }
 
-static void run(void *(*body)(void *), Worker *workers) {
-    pthread_t threads[2];
-    for (int t = 0; t < 2; t++) pthread_create(&threads[t], NULL, body, &workers[t]);
-    for (int t = 0; t < 2; t++) pthread_join(threads[t], NULL);
-}
+static void run(void *(*body)(void *), Worker *workers) { runOnTwoThreads(body, &workers[0], &workers[1]); }
 
 // Block b holds the first half's rows of b, then the second half's: each customer's rows stay in row order.
 static void place(void) {
@@ -114,9 +103,7 @@ int main(int argc, char **argv) {
     amounts = malloc(rows * sizeof(int64_t));
     uint64_t random = 42;
     for (long row = 0; row < rows; row++) {
-        random ^= random << 13;
-        random ^= random >> 7;
-        random ^= random << 17;
+        nextRandom(&random);
         customers[row] = (int32_t)(random % customerCount);
         instants[row] = row;
         amounts[row] = (int64_t)(random >> 40);

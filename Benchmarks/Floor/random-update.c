@@ -8,12 +8,11 @@
 //
 // Prints, for five rounds, the pass over fresh memory (first touch zeroes the pages) and the same pass again.
 #define _GNU_SOURCE
-#include <pthread.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
-#include <time.h>
+
+#include "floor.h"
 
 typedef struct { int64_t sum, last, count; } Touch;
 
@@ -23,12 +22,6 @@ static long rows = 10000000, customerCount = 3333333;
 static int distance = 32, stateBytes = 64;
 
 typedef struct { int32_t low, high; int64_t checksum; } Worker;
-
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + t.tv_nsec * 1e-9;
-}
 
 static void *pass(void *argument) {
     Worker *worker = argument;
@@ -51,11 +44,7 @@ static void *pass(void *argument) {
     return NULL;
 }
 
-static void run(Worker *workers) {
-    pthread_t threads[2];
-    for (int t = 0; t < 2; t++) pthread_create(&threads[t], NULL, pass, &workers[t]);
-    for (int t = 0; t < 2; t++) pthread_join(threads[t], NULL);
-}
+static void run(Worker *workers) { runOnTwoThreads(pass, &workers[0], &workers[1]); }
 
 int main(int argc, char **argv) {
     if (argc > 1) distance = atoi(argv[1]);
@@ -63,12 +52,7 @@ int main(int argc, char **argv) {
     if (stateBytes < (int)sizeof(Touch)) stateBytes = sizeof(Touch);
     customers = malloc(rows * sizeof(int32_t));
     uint64_t random = 42;
-    for (long row = 0; row < rows; row++) {
-        random ^= random << 13;
-        random ^= random >> 7;
-        random ^= random << 17;
-        customers[row] = (int32_t)(random % customerCount);
-    }
+    for (long row = 0; row < rows; row++) customers[row] = (int32_t)(nextRandom(&random) % customerCount);
     const size_t huge = 2 << 20;
     size_t bytes = ((size_t)customerCount * stateBytes + huge - 1) / huge * huge;
     for (int round = 0; round < 5; round++) {
